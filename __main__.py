@@ -1,0 +1,38 @@
+"""Entry point: read this stack's settings, build its EnvironmentVault, export what others need."""
+
+from pathlib import Path
+
+import pulumi
+
+from components.environment_vault import EnvironmentVault, EnvironmentVaultArgs
+from components.providers import environment_providers
+from components.stack_config import read_stack_inputs
+
+inputs = read_stack_inputs(Path(__file__).parent)
+settings = inputs.settings
+environment_vault = EnvironmentVault(
+    f"ecommerce-{settings.environment}",
+    EnvironmentVaultArgs(
+        settings=settings,
+        database_urls=inputs.database_urls,
+        providers=environment_providers(settings, inputs.kubeconfig),
+        today=inputs.today,
+    ),
+)
+
+schedule = settings.rotation_schedule(inputs.today)
+pulumi.export("vaultId", environment_vault.vault_id)
+pulumi.export("keyId", environment_vault.key_id)
+pulumi.export("managementEndpoint", environment_vault.management_endpoint)
+pulumi.export("secretIds", environment_vault.secret_ids)
+pulumi.export("namespace", environment_vault.namespace)
+pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
+pulumi.export(
+    "keyRotation",
+    {
+        "method": schedule.method,
+        "intervalDays": schedule.interval_days,
+        "keyVersionPeriod": schedule.period,
+        "nextDue": schedule.next_due.isoformat() if schedule.next_due else None,
+    },
+)

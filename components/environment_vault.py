@@ -1,0 +1,261 @@
+"""EnvironmentVault: one environment's complete secrets setup, as one Pulumi component.
+
+Inside the environment's compartment: a KMS vault and AES-256 master key with its rotation,
+the secrets of every service encrypted with that key, the IAM policy that lets only this
+environment's sync identity read them, and in its Kubernetes namespace the SecretStore and
+ExternalSecrets that turn them into the Kubernetes Secrets the services read.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+import pulumi
+import pulumi_kubernetes as kubernetes
+import pulumi_oci as oci
+from pulumi import Output, ResourceOptions
+
+from components import iam, manifests
+from components.naming import (
+    child_name,
+    key_name,
+    kubernetes_secret_name,
+    oci_secret_name,
+    policy_name,
+    secret_path,
+    vault_name,
+)
+from components.providers import Providers
+from components.rotation import key_version_name
+from components.settings import StackSettings
+
+TYPE_TOKEN: Final = "ecommerce:security:EnvironmentVault"
+
+
+@dataclass(frozen=True)
+class EnvironmentVaultArgs:
+    settings: StackSettings
+    # One secret Output per service in settings.services.
+    database_urls: dict[str, Output[str]]
+    providers: Providers
+    # The day rotation is computed for: injected so that tests and generated docs can pin it.
+    today: date
+
+
+class EnvironmentVault(pulumi.ComponentResource):
+    vault_id: Output[str]
+    key_id: Output[str]
+    management_endpoint: Output[str]
+    secret_ids: Output[dict[str, str]]
+    namespace: Output[str]
+    kubernetes_secrets: dict[str, str]
+
+    def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        s = args.settings
+        env = s.environment
+        tags = {"environment": env, "managed-by": "pulumi"}
+        in_region = ResourceOptions(parent=self, provider=args.providers.oci, protect=s.protect)
+
+        vault = oci.kms.Vault(
+            child_name(name, "vault"),
+            compartment_id=s.compartment_id,
+            display_name=vault_name(env),
+            vault_type=s.vault_type,
+            freeform_tags=tags,
+            opts=in_region,
+        )
+        schedule = s.rotation_schedule(args.today)
+        native = schedule.method == "native"
+        key_resource = child_name(name, "key")
+        key = oci.kms.Key(
+            key_resource,
+            compartment_id=s.compartment_id,
+            display_name=key_name(env),
+            management_endpoint=vault.management_endpoint,
+            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=32),
+            protection_mode=s.key_protection_mode,
+            is_auto_rotation_enabled=native,
+            auto_key_rotation_details=(
+                oci.kms.KeyAutoKeyRotationDetailsArgs(rotation_interval_in_days=schedule.interval_days)
+                if native
+                else None
+            ),
+            freeform_tags=tags | schedule.tags(),
+            opts=in_region,
+        )
+        if schedule.period > 0:
+            oci.kms.KeyVersion(
+                key_version_name(key_resource, schedule.period),
+                key_id=key.id,
+                management_endpoint=vault.management_endpoint,
+                # Deleting a KeyVersion destroys key material that older secret versions still
+                # need: when the next period replaces this resource, Pulumi only forgets it.
+                # protect must be False explicitly: it is inherited, and a protected resource
+                # could not even be dropped from state.
+                opts=ResourceOptions(parent=self, provider=args.providers.oci, retain_on_delete=True, protect=False),
+            )
+
+        secrets: dict[str, dict[str, oci.vault.Secret]] = {}
+        for service in s.services:
+            secrets[service] = {
+                kind: oci.vault.Secret(
+                    child_name(name, service, kind),
+                    compartment_id=s.compartment_id,
+                    vault_id=vault.id,
+                    key_id=key.id,
+                    secret_name=oci_secret_name(service, kind),
+                    description=f"{kind} of {service} in {env}",
+                    metadata={"path": secret_path(env, service, kind), "environment": env, "service": service},
+                    freeform_tags=tags | {"path": secret_path(env, service, kind), "service": service},
+                    secret_rules=self._secret_rules(s),
+                    **self._content(kind, args.database_urls[service], s.secrets.jwt_length),
+                    opts=ResourceOptions.merge(in_region, ResourceOptions(additional_secret_outputs=["secret_content"])),
+                )
+                for kind in ("database-url", "jwt-secret")
+            }
+
+        identity = iam.SyncIdentity(
+            cluster_id=s.kubernetes.cluster_id,
+            namespace=s.kubernetes.namespace,
+            service_account=s.kubernetes.service_account,
+        )
+        policy = oci.identity.Policy(
+            child_name(name, "secrets-access"),
+            compartment_id=s.compartment_id,
+            name=policy_name(env),
+            description=f"Who may read and manage the {env} secrets (managed by Pulumi)",
+            statements=vault.id.apply(lambda vault_id: self._statements(s, identity, vault_id)),
+            freeform_tags=tags,
+            opts=ResourceOptions(parent=self, provider=args.providers.iam),
+        )
+
+        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.kubernetes)
+        for service in s.services:
+            manifest = manifests.external_secret(
+                env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval
+            )
+            kubernetes.apiextensions.CustomResource(
+                child_name(name, service, "external-secret"),
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                # Waiting for the secrets and the policy lets the first sync succeed instead of
+                # failing and backing off.
+                opts=ResourceOptions(
+                    parent=self,
+                    provider=args.providers.kubernetes,
+                    depends_on=[store, policy, *secrets[service].values()],
+                ),
+            )
+
+        self.vault_id = vault.id
+        self.key_id = key.id
+        self.management_endpoint = vault.management_endpoint
+        self.secret_ids = Output.all(
+            **{
+                secret_path(env, service, kind): secret.id
+                for service, by_kind in secrets.items()
+                for kind, secret in by_kind.items()
+            }
+        )
+        self.namespace = namespace
+        self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
+        self.register_outputs(
+            {
+                "vault_id": self.vault_id,
+                "key_id": self.key_id,
+                "management_endpoint": self.management_endpoint,
+                "secret_ids": self.secret_ids,
+                "namespace": self.namespace,
+                "kubernetes_secrets": self.kubernetes_secrets,
+            }
+        )
+
+    @staticmethod
+    def _content(kind: str, database_url: Output[str], jwt_length: int) -> dict[str, object]:
+        if kind == "database-url":
+            encoded = Output.secret(database_url.apply(lambda url: base64.b64encode(url.encode()).decode()))
+            return {"secret_content": oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded)}
+        # OCI generates the JWT signing secret itself, so its value never passes through this
+        # machine or Pulumi's state. A passphrase, not raw bytes: ESO hands the value to the
+        # service as text.
+        return {
+            "enable_auto_generation": True,
+            "secret_generation_context": oci.vault.SecretSecretGenerationContextArgs(
+                generation_type="PASSPHRASE",
+                generation_template="SECRETS_DEFAULT_PASSWORD",
+                passphrase_length=jwt_length,
+            ),
+        }
+
+    @staticmethod
+    def _secret_rules(s: StackSettings) -> list[oci.vault.SecretSecretRuleArgs]:
+        if not s.secrets.prevent_reuse:
+            return []
+        return [
+            oci.vault.SecretSecretRuleArgs(
+                rule_type="SECRET_REUSE_RULE",
+                is_enforced_on_deleted_secret_versions=s.secrets.prevent_reuse_of_deleted_versions,
+            )
+        ]
+
+    @staticmethod
+    def _statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str) -> list[str]:
+        statements = [
+            *iam.sync_statements(identity, s.compartment_id, vault_id),
+            *iam.admin_statements(s.iam.identity_domain, s.iam.admin_group, s.compartment_id, vault_id),
+        ]
+        if s.iam.deny_other_workloads:
+            statements += iam.deny_statements(identity, s.compartment_id)
+        return statements
+
+    def _kubernetes_store(
+        self, name: str, s: StackSettings, vault_id: Output[str], provider: kubernetes.Provider
+    ) -> tuple[Output[str], kubernetes.apiextensions.CustomResource]:
+        """Namespace, service account and SecretStore; returns the namespace name and the store."""
+        k = s.kubernetes
+        opts = ResourceOptions(parent=self, provider=provider)
+        labels = manifests.labels(s.environment)
+        metadata = {"name": k.namespace, "labels": labels}
+        if k.manage_namespace == "create":
+            namespace = kubernetes.core.v1.Namespace(
+                child_name(name, "namespace"), metadata=metadata, opts=ResourceOptions.merge(opts, ResourceOptions(protect=s.protect))
+            )
+        else:
+            # An adopted namespace holds more than this program's objects: label it, never delete it.
+            namespace = kubernetes.core.v1.NamespacePatch(
+                child_name(name, "namespace"), metadata=metadata, opts=ResourceOptions.merge(opts, ResourceOptions(retain_on_delete=True))
+            )
+        in_namespace = ResourceOptions.merge(opts, ResourceOptions(depends_on=[namespace]))
+        account = kubernetes.core.v1.ServiceAccount(
+            child_name(name, "sync-account"),
+            metadata={"name": k.service_account, "namespace": k.namespace, "labels": labels},
+            opts=in_namespace,
+        )
+        crds_ready: list[pulumi.Resource] = [namespace, account]
+        if k.install_operator:
+            crds_ready.append(
+                kubernetes.helm.v3.Release(
+                    child_name(name, "external-secrets-operator"),
+                    chart=manifests.OPERATOR_CHART,
+                    version=manifests.OPERATOR_VERSION,
+                    repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=manifests.OPERATOR_REPOSITORY),
+                    namespace=k.operator_namespace,
+                    create_namespace=True,
+                    values=manifests.operator_values(),
+                    opts=opts,
+                )
+            )
+        manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
+        store = kubernetes.apiextensions.CustomResource(
+            child_name(name, "secret-store"),
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=ResourceOptions.merge(opts, ResourceOptions(depends_on=crds_ready)),
+        )
+        return Output.from_input(k.namespace), store

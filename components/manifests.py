@@ -1,0 +1,99 @@
+"""Kubernetes objects of the secret sync, as pure functions returning manifests.
+
+External Secrets Operator (ESO) reads OCI Vault through a namespaced `SecretStore`: only
+ExternalSecrets of the same namespace can use it, which is what keeps one environment's
+store out of another's reach on a shared cluster. The store authenticates as a named
+service account (workload identity); without `serviceAccountRef`, ESO would use its own
+controller's identity, one identity shared by every environment.
+"""
+
+from typing import Any, Final
+
+import pulumi
+
+from components.naming import ENV_VAR_OF, SECRET_KINDS, PROJECT, kubernetes_secret_name, oci_secret_name, secret_path
+
+ESO_API_VERSION: Final = "external-secrets.io/v1"
+OPERATOR_CHART: Final = "external-secrets"
+OPERATOR_VERSION: Final = "2.9.0"
+OPERATOR_REPOSITORY: Final = "https://charts.external-secrets.io"
+
+ENVIRONMENT_ANNOTATION: Final = f"{PROJECT}/environment"
+SOURCE_ANNOTATION: Final = f"{PROJECT}/source"  # + "-<secret kind>": the OCI secret's logical path
+
+
+def labels(environment: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/part-of": "ecommerce",
+        "app.kubernetes.io/managed-by": "pulumi",
+        f"{PROJECT}/environment": environment,
+    }
+
+
+def secret_store(
+    environment: str,
+    name: str,
+    namespace: str,
+    vault_id: pulumi.Input[str],
+    region: str,
+    service_account: str,
+) -> dict[str, Any]:
+    return {
+        "apiVersion": ESO_API_VERSION,
+        "kind": "SecretStore",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels(environment)},
+        "spec": {
+            "provider": {
+                "oracle": {
+                    "vault": vault_id,
+                    "region": region,
+                    "principalType": "Workload",
+                    # No namespace here: a namespaced store may only use its own namespace's accounts.
+                    "serviceAccountRef": {"name": service_account},
+                }
+            }
+        },
+    }
+
+
+def external_secret(
+    environment: str, service: str, namespace: str, store: str, refresh_interval: str
+) -> dict[str, Any]:
+    """One Kubernetes Secret `<service>-secrets` with DATABASE_URL and JWT_SECRET."""
+    annotations = {ENVIRONMENT_ANNOTATION: environment} | {
+        f"{SOURCE_ANNOTATION}-{kind}": secret_path(environment, service, kind) for kind in SECRET_KINDS
+    }
+    return {
+        "apiVersion": ESO_API_VERSION,
+        "kind": "ExternalSecret",
+        "metadata": {"name": service, "namespace": namespace, "labels": labels(environment), "annotations": annotations},
+        "spec": {
+            "refreshInterval": refresh_interval,
+            "secretStoreRef": {"name": store, "kind": "SecretStore"},
+            "target": {
+                "name": kubernetes_secret_name(service),
+                "creationPolicy": "Owner",
+                # If a source secret disappears from OCI, running pods keep the last value.
+                "deletionPolicy": "Retain",
+                "template": {"metadata": {"labels": labels(environment), "annotations": annotations}},
+            },
+            "data": [
+                {"secretKey": ENV_VAR_OF[kind], "remoteRef": {"key": oci_secret_name(service, kind)}}
+                for kind in SECRET_KINDS
+            ],
+        },
+    }
+
+
+def operator_values() -> dict[str, Any]:
+    """Helm values of the ESO chart: only what an isolated, namespaced setup needs."""
+    return {
+        "installCRDs": True,
+        # Cluster-wide stores would let any namespace read any environment's vault.
+        "processClusterStore": False,
+        "processClusterExternalSecret": False,
+        # Nothing here writes back to OCI.
+        "processPushSecret": False,
+        "processClusterPushSecret": False,
+    }
+

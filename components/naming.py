@@ -1,0 +1,67 @@
+"""Names of everything the program creates, as pure functions.
+
+Every name is derived from stable identities (environment, service, secret kind), never
+from a position in a list, so that adding or removing a service leaves every other
+resource's name, and therefore its Pulumi URN, unchanged.
+"""
+
+from typing import Final, Literal
+
+PROJECT: Final = "ecommerce-kms-vault"
+SYSTEM: Final = "ecommerce"
+
+SecretKind = Literal["database-url", "jwt-secret"]
+SECRET_KINDS: Final[tuple[SecretKind, ...]] = ("database-url", "jwt-secret")
+
+# What each secret is called inside the pod: the Kubernetes Secret key, and so the env var.
+ENV_VAR_OF: Final[dict[SecretKind, str]] = {
+    "database-url": "DATABASE_URL",
+    "jwt-secret": "JWT_SECRET",
+}
+
+# OCI accepts longer secret names on paper, but names above 50 characters are reported to
+# fail (oci-python-sdk#424) and no maximum is documented: 50 is the safe ceiling.
+OCI_SECRET_NAME_MAX: Final = 50
+
+DEFAULT_SERVICES: Final = tuple(
+    f"{name}-service"
+    for name in (
+        "gateway", "auth", "user", "product", "cart", "order",
+        "payment", "notification", "discount", "shipping", "return",
+    )
+)
+
+
+def vault_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-vault"
+
+
+def key_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-secrets-key"
+
+
+def default_namespace(environment: str) -> str:
+    return f"{SYSTEM}-{environment}"
+
+
+def policy_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-secrets-access"
+
+
+def secret_path(environment: str, service: str, kind: SecretKind) -> str:
+    """The logical path of the product description: `ecommerce/<env>/<service>/<secret>`."""
+    return f"{SYSTEM}/{environment}/{service}/{kind}"
+
+
+def oci_secret_name(service: str, kind: SecretKind) -> str:
+    """The name OCI stores: `/` is not allowed there, and the vault already pins the environment."""
+    return f"{service}.{kind}"
+
+
+def kubernetes_secret_name(service: str) -> str:
+    return f"{service}-secrets"
+
+
+def child_name(component: str, *parts: str) -> str:
+    """Pulumi resource name of a component child, e.g. `ecommerce-staging-auth-service-jwt-secret`."""
+    return "-".join((component, *parts))

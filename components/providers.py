@@ -1,0 +1,38 @@
+"""The explicit providers of one environment.
+
+The default `oci` and `kubernetes` providers are disabled in every stack file: whatever OCI
+profile or kubectl context happens to be current must never decide where staging objects
+land. Each environment gets an OCI provider for its region, a second one for the tenancy's
+home region (OCI accepts IAM writes only there), and a Kubernetes provider pinned to its
+cluster's kubeconfig context.
+"""
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as kubernetes
+import pulumi_oci as oci
+
+from components.settings import StackSettings
+
+
+@dataclass(frozen=True)
+class Providers:
+    oci: oci.Provider
+    iam: oci.Provider
+    kubernetes: kubernetes.Provider
+
+
+def environment_providers(settings: StackSettings, kubeconfig: pulumi.Output[str] | None) -> Providers:
+    env = settings.environment
+    return Providers(
+        oci=oci.Provider(f"oci-{env}", region=settings.region, config_file_profile=settings.oci_profile),
+        iam=oci.Provider(f"oci-{env}-home", region=settings.home_region, config_file_profile=settings.oci_profile),
+        kubernetes=kubernetes.Provider(
+            f"kubernetes-{env}",
+            context=settings.kubernetes.context,
+            kubeconfig=kubeconfig,
+            # An unreachable cluster must fail the update, not silently drop objects from state.
+            delete_unreachable=False,
+        ),
+    )

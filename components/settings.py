@@ -1,0 +1,447 @@
+"""Stack settings: the one validated model every stack file is read into.
+
+A stack file holds camelCase keys under the `ecommerce-kms-vault:` namespace. They are
+validated here, before any resource is registered, so that a typo or an unsafe value stops
+`pulumi up` with a message that names the key, the bad value, what is allowed and the
+command that fixes it. Presets (`strict`, `moderate`, `relaxed`) are data: a stack picks one
+and may override single values. Secret values never enter these models: database URLs stay
+Pulumi secret Outputs (see `database_urls`).
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Final, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.naming import (
+    DEFAULT_SERVICES,
+    OCI_SECRET_NAME_MAX,
+    PROJECT,
+    SECRET_KINDS,
+    default_namespace,
+    oci_secret_name,
+)
+from components.rotation import RotationSchedule
+
+Environment = Literal["production", "staging", "development"]
+ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "development")
+PresetName = Literal["strict", "moderate", "relaxed"]
+
+# Config keys that hold secrets: read apart from the model, never echoed in a message.
+DATABASE_URLS_KEY: Final = "databaseUrls"
+KUBECONFIG_KEY: Final = "kubeconfig"
+SECRET_KEYS: Final = (DATABASE_URLS_KEY, KUBECONFIG_KEY)
+
+# The named presets. A stack's own values win over these, key by key.
+PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
+    "strict": {
+        "protect": True,
+        "keyRotation": {"automatic": True, "intervalDays": 90},
+        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": True},
+    },
+    "moderate": {
+        "protect": False,
+        "keyRotation": {"automatic": True, "intervalDays": 180},
+        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": False},
+    },
+    "relaxed": {
+        "protect": False,
+        "keyRotation": {"automatic": False},
+        "secrets": {"preventReuse": False, "preventReuseOfDeletedVersions": False},
+    },
+}
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SERVICE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-service$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+_DURATION = re.compile(r"^([0-9]+(h|m|s))+$")
+_IAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def _ocid(kind: str):
+    pattern = re.compile(rf"^ocid1\.{kind}\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError(
+                "ocid",
+                "must be an OCID of a {kind}, shaped like ocid1.{kind}.oc1..<unique id> "
+                "(copy it from the OCI console or `oci iam compartment list`)",
+                {"kind": kind},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _matches(pattern: re.Pattern[str], allowed: str):
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError("format", "must be {allowed}", {"allowed": allowed})
+        return value
+
+    return AfterValidator(check)
+
+
+CompartmentOcid = Annotated[str, _ocid("compartment")]
+ClusterOcid = Annotated[str, _ocid("cluster")]
+Region = Annotated[str, _matches(_REGION, "an OCI region identifier such as eu-frankfurt-1")]
+DnsLabel = Annotated[
+    str,
+    Field(max_length=63),
+    _matches(_DNS_LABEL, "a DNS label: lower-case letters, digits and '-', at most 63 characters"),
+]
+ServiceName = Annotated[
+    str,
+    _matches(_SERVICE, "a DNS label ending in '-service', such as auth-service"),
+]
+
+
+class Settings(BaseModel):
+    """Base of every settings model: camelCase keys, unknown keys refused, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel)
+
+
+class KeyRotationSettings(Settings):
+    automatic: bool = Field(description="true to rotate the master key on a schedule, false for manual rotation")
+    interval_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="days between rotations, 1 to 365 (CIS OCI 4.16); 60 to 365 for native rotation",
+    )
+    method: Literal["native", "keyVersion"] = Field(
+        description="native (OCI auto-rotation, VIRTUAL_PRIVATE vaults only) or keyVersion "
+        "(a new key version on the first `pulumi up` of each period); default: native on "
+        "VIRTUAL_PRIVATE vaults, keyVersion on DEFAULT vaults",
+    )
+    anchor_date: date | None = Field(
+        default=None,
+        description="YYYY-MM-DD start of the keyVersion schedule; periods count from this day",
+    )
+
+
+class SecretSettings(Settings):
+    prevent_reuse: bool = Field(description="OCI SECRET_REUSE_RULE: a new secret version may not repeat an old value")
+    prevent_reuse_of_deleted_versions: bool = Field(
+        description="extend the reuse rule to deleted secret versions (needs preventReuse)"
+    )
+    jwt_length: int = Field(
+        default=32,
+        ge=16,
+        le=32,
+        description="length of the passphrase OCI generates for each jwt-secret, 16 to 32",
+    )
+
+
+class IamSettings(Settings):
+    admin_group: Annotated[str, _matches(_IAM_NAME, "an OCI group name: letters, digits, '_', '.', '-'")] = Field(
+        description="OCI group whose members manage this environment's secrets and key"
+    )
+    identity_domain: Annotated[str, _matches(_IAM_NAME, "an identity domain name such as Default")] = Field(
+        default="Default", description="identity domain of adminGroup"
+    )
+    deny_other_workloads: bool = Field(
+        default=False,
+        description="also write Deny statements keeping every other workload away from these secrets; "
+        "needs Deny policies enabled tenancy-wide by an administrator first",
+    )
+
+
+class KubernetesSettings(Settings):
+    cluster_id: ClusterOcid = Field(description="OCID of the OKE cluster the services run on (enhanced cluster, workload identity)")
+    context: str | None = Field(
+        default=None,
+        min_length=1,
+        description="kubeconfig context of that cluster; required unless the secret config key kubeconfig is set",
+    )
+    namespace: DnsLabel = Field(description="namespace of this environment's services; default ecommerce-<environment>")
+    manage_namespace: Literal["create", "adopt"] = Field(
+        default="create",
+        description="create: Pulumi owns the namespace; adopt: it exists already, Pulumi only labels it and never deletes it",
+    )
+    service_account: DnsLabel = Field(
+        default="ecommerce-secrets-sync",
+        description="service account whose workload identity reads this environment's secrets",
+    )
+    secret_store: DnsLabel = Field(default="oci-vault", description="name of the namespaced SecretStore")
+    refresh_interval: Annotated[str, _matches(_DURATION, "a duration such as 1h or 30m")] = Field(
+        default="1h", description="how often External Secrets Operator re-reads each secret"
+    )
+    install_operator: bool = Field(
+        default=False,
+        description="install External Secrets Operator 2.9.0 with Helm; on a shared cluster exactly one stack sets this",
+    )
+    operator_namespace: DnsLabel = Field(default="external-secrets", description="namespace of the operator when installed")
+
+
+class StackSettings(Settings):
+    """Everything non-secret one environment's stack file says."""
+
+    environment: Environment = Field(description="production, staging or development; must equal the stack name")
+    preset: PresetName = Field(description="strict, moderate or relaxed: rotation, protection and secret-rule defaults")
+    compartment_id: CompartmentOcid = Field(description="OCID of this environment's own compartment")
+    region: Region = Field(description="OCI region of the vault and the cluster, such as eu-frankfurt-1")
+    home_region: Region = Field(description="the tenancy's home region, where OCI accepts IAM writes")
+    oci_profile: str | None = Field(default=None, min_length=1, description="profile in ~/.oci/config for both OCI providers")
+    vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = Field(default="DEFAULT", description="DEFAULT or VIRTUAL_PRIVATE")
+    key_protection_mode: Literal["HSM", "SOFTWARE"] = Field(
+        default="HSM", description="HSM or SOFTWARE; fixed once the key exists"
+    )
+    protect: bool = Field(description="Pulumi `protect` on vault, key and secrets: refuse to delete them")
+    key_rotation: KeyRotationSettings
+    secrets: SecretSettings
+    services: tuple[ServiceName, ...] = Field(
+        default=DEFAULT_SERVICES, min_length=1, description="service names, each a DNS label ending in -service"
+    )
+    iam: IamSettings
+    kubernetes: KubernetesSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """Fill what the stack leaves out from its preset and its environment."""
+        if not isinstance(data, Mapping) or data.get("preset") not in PRESETS:
+            return data
+        merged = _deep_merge(PRESETS[data["preset"]], data)
+        rotation = merged.get("keyRotation")
+        if isinstance(rotation, dict) and "method" not in rotation:
+            native = merged.get("vaultType") == "VIRTUAL_PRIVATE"
+            merged["keyRotation"] = {**rotation, "method": "native" if native else "keyVersion"}
+        kubernetes = merged.get("kubernetes")
+        if isinstance(kubernetes, dict) and "namespace" not in kubernetes and merged.get("environment") in ENVIRONMENTS:
+            merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(merged["environment"])}
+        return merged
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_is_stack(cls, value: str, info: ValidationInfo) -> str:
+        stack = (info.context or {}).get("stack")
+        if stack is not None and value != stack:
+            raise PydanticCustomError(
+                "stack",
+                "must equal the stack name '{stack}': each stack deploys its own environment "
+                "(select the right stack with `pulumi stack select`)",
+                {"stack": stack},
+            )
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _services_fit(cls, services: tuple[str, ...]) -> tuple[str, ...]:
+        duplicates = sorted({s for s in services if services.count(s) > 1})
+        if duplicates:
+            raise PydanticCustomError("duplicate", "lists {names} more than once", {"names": ", ".join(duplicates)})
+        too_long = [s for s in services if any(len(oci_secret_name(s, k)) > OCI_SECRET_NAME_MAX for k in SECRET_KINDS)]
+        if too_long:
+            raise PydanticCustomError(
+                "length",
+                "{names}: the OCI secret name <service>.database-url must stay within {max} characters",
+                {"names": ", ".join(too_long), "max": OCI_SECRET_NAME_MAX},
+            )
+        return services
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self, info: ValidationInfo) -> "StackSettings":
+        rotation = self.key_rotation
+        if rotation.automatic and rotation.interval_days is None:
+            raise _setting_error("keyRotation.intervalDays", None, "is required when keyRotation.automatic is true")
+        if rotation.automatic and rotation.method == "native":
+            if self.vault_type != "VIRTUAL_PRIVATE":
+                raise _setting_error(
+                    "keyRotation.method",
+                    rotation.method,
+                    "native auto-rotation exists only in VIRTUAL_PRIVATE vaults; use keyVersion "
+                    "(or set vaultType: VIRTUAL_PRIVATE)",
+                )
+            if not 60 <= (rotation.interval_days or 0) <= 365:
+                raise _setting_error(
+                    "keyRotation.intervalDays", rotation.interval_days, "must be 60 to 365 days for native rotation"
+                )
+        if rotation.automatic and rotation.method == "keyVersion" and rotation.anchor_date is None:
+            raise _setting_error(
+                "keyRotation.anchorDate", None, "is required for keyVersion rotation: the YYYY-MM-DD the schedule starts"
+            )
+        if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
+            raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
+        self._check_isolation((info.context or {}).get("siblings", {}))
+        return self
+
+    def _check_isolation(self, siblings: Mapping[str, Mapping[str, str]]) -> None:
+        """Refuse identifiers that belong to another environment (another stack file, or its default)."""
+        namespace = self.kubernetes.namespace
+        for other in ENVIRONMENTS:
+            if other == self.environment:
+                continue
+            theirs = siblings.get(other, {})
+            if namespace in (default_namespace(other), theirs.get("namespace")):
+                raise _setting_error(
+                    "kubernetes.namespace", namespace, f"belongs to {other}: every environment needs its own namespace"
+                )
+            if self.compartment_id == theirs.get("compartmentId"):
+                raise _setting_error(
+                    "compartmentId",
+                    self.compartment_id,
+                    f"is {other}'s compartment (Pulumi.{other}.yaml): every environment needs its own",
+                )
+
+    def rotation_schedule(self, today: date) -> RotationSchedule:
+        rotation = self.key_rotation
+        return RotationSchedule(
+            method=rotation.method if rotation.automatic else "manual",
+            interval_days=rotation.interval_days if rotation.automatic else None,
+            anchor=rotation.anchor_date,
+            today=today,
+        )
+
+
+def _setting_error(key: str, value: Any, message: str) -> PydanticCustomError:
+    return PydanticCustomError("setting", message, {"key": key, "value": value})
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- reading a stack's config and reporting problems -----------------------------------
+
+
+class SettingsError(pulumi.RunError):
+    """A stack file mistake, reported by Pulumi as a plain message, not a traceback."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.problems = problems
+        lines = [f"Pulumi.{stack}.yaml has {len(problems)} problem(s); nothing was created:"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+def _fix(stack: str, key: str, kind: str) -> str:
+    if kind == "extra_forbidden":
+        return f"remove it: pulumi config rm --path '{PROJECT}:{key}' --stack {stack}"
+    return f"fix: pulumi config set --path '{PROJECT}:{key}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    # A misplaced connection string must not end up in a log.
+    if re.search(r"://[^/\s]*@", text):
+        return "[redacted: looks like a credential]"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _fields_at(loc: tuple[str, ...]) -> dict[str, Any]:
+    """The settings fields (by camelCase key) of the model found at `loc`; {} where there is none."""
+    model: Any = StackSettings
+    for part in loc:
+        field = {to_camel(n): f for n, f in getattr(model, "model_fields", {}).items()}.get(part)
+        if field is None:
+            return {}
+        model = field.annotation
+    return {to_camel(n): f for n, f in getattr(model, "model_fields", {}).items()}
+
+
+def _description(loc: tuple[str, ...]) -> str | None:
+    # An item of a list (`services.3`) is described by its list.
+    while loc and loc[-1].isdigit():
+        loc = loc[:-1]
+    field = _fields_at(loc[:-1]).get(loc[-1]) if loc else None
+    return field.description if field is not None else None
+
+
+def describe_errors(error: ValidationError, stack: str) -> list[str]:
+    problems = []
+    for detail in error.errors():
+        ctx = detail.get("ctx") or {}
+        loc = tuple(str(p) for p in detail["loc"])
+        key = ctx.get("key") or ".".join(loc)
+        value = ctx["value"] if "key" in ctx else detail.get("input")
+        message = detail["msg"]
+        if detail["type"] == "extra_forbidden":
+            message = f"unknown key (a typo?); allowed here: {', '.join(sorted(_fields_at(loc[:-1])))}"
+        elif detail["type"] == "missing":
+            message = "is required"
+        description = _description(loc) if "key" not in ctx else None
+        allowed = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
+        shown = "" if detail["type"] == "missing" else f" = {_shown(value)}"
+        problems.append(f"{PROJECT}:{key}{shown}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
+    return problems
+
+
+def parse_config_value(raw: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text and scalars as plain text."""
+    if isinstance(raw, str) and raw[:1] in "{[":
+        return json.loads(raw)
+    return raw
+
+
+def load_stack_settings(
+    config: Mapping[str, Any], stack: str, siblings: Mapping[str, Mapping[str, str]] | None = None
+) -> StackSettings:
+    """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix)."""
+    data = {key: parse_config_value(value) for key, value in config.items() if key not in SECRET_KEYS}
+    try:
+        return StackSettings.model_validate(data, context={"stack": stack, "siblings": siblings or {}})
+    except ValidationError as error:
+        raise SettingsError(stack, describe_errors(error, stack)) from None
+
+
+def load_database_urls(
+    raw: str | None, is_secret: bool, services: tuple[str, ...], stack: str
+) -> dict[str, pulumi.Output[str]]:
+    """Each service's database URL as a secret Output; which services have one is checked now.
+
+    The check runs on the plain config text so that a missing URL stops the program before any
+    resource is registered (an Output's contents are only known after registration starts).
+    """
+    key = f"{PROJECT}:{DATABASE_URLS_KEY}"
+
+    def set_command(service: str) -> str:
+        return f"pulumi config set --secret --path '{DATABASE_URLS_KEY}[\"{service}\"]' '<url>' --stack {stack}"
+
+    if raw is not None and not is_secret:
+        raise SettingsError(
+            stack,
+            [f"{key} is stored in plain text; remove it (pulumi config rm {DATABASE_URLS_KEY} --stack {stack}) "
+             f"and set each URL again with --secret, e.g. {set_command(services[0])}"],
+        )
+    try:
+        urls = json.loads(raw) if raw is not None else {}
+    except json.JSONDecodeError:
+        urls = None
+    if not isinstance(urls, dict) or not all(isinstance(v, str) and v for v in urls.values()):
+        raise SettingsError(
+            stack, [f"{key} must be a map of service name to a non-empty URL string; set each with {set_command(services[0])}"]
+        )
+    problems = [f"{key} has no URL for {service}; set it: {set_command(service)}" for service in services if service not in urls]
+    unknown = sorted(set(urls) - set(services))
+    if unknown:
+        problems.append(
+            f"{key} has URLs for services that are not in {PROJECT}:services: {', '.join(unknown)}; "
+            f"remove them (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{unknown[0]}\"]' --stack {stack}) or add the service"
+        )
+    if problems:
+        raise SettingsError(stack, problems)
+    return {service: pulumi.Output.secret(urls[service]) for service in services}

@@ -1,0 +1,114 @@
+"""Reads the running stack's Pulumi config into validated inputs: the only module that does.
+
+Everything is checked synchronously, before the program registers its first resource, so a
+mistake never leaves a stack half-created. The sibling stack files are read too (only their
+non-secret identifiers) so that one environment cannot be pointed at another's compartment
+or namespace by a copy-paste.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from components.naming import PROJECT
+from components.settings import (
+    DATABASE_URLS_KEY,
+    ENVIRONMENTS,
+    KUBECONFIG_KEY,
+    SettingsError,
+    StackSettings,
+    load_database_urls,
+    load_stack_settings,
+)
+
+# Pins the day key rotation is computed for (YYYY-MM-DD); unset means today, in UTC.
+CLOCK_VARIABLE: Final = "ECOMMERCE_KMS_VAULT_TODAY"
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    settings: StackSettings
+    database_urls: dict[str, pulumi.Output[str]]
+    kubeconfig: pulumi.Output[str] | None
+    today: date
+
+
+def _project_config() -> dict[str, Any]:
+    """Every `ecommerce-kms-vault:` key the engine passed, so that unknown keys can be refused.
+
+    pulumi.Config only answers for keys one asks about; the full set lives in the runtime's
+    config map (and PULUMI_CONFIG, where older engines put it).
+    """
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{PROJECT}:"
+    return {key[len(prefix):]: value for key, value in merged.items() if key.startswith(prefix)}
+
+
+def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, str]]:
+    """Compartment and namespace of the other environments' stack files, where they say them."""
+    found: dict[str, dict[str, str]] = {}
+    for other in ENVIRONMENTS:
+        path = project_dir / f"Pulumi.{other}.yaml"
+        if other == stack or not path.exists():
+            continue
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        kubernetes = config.get(f"{PROJECT}:kubernetes") or {}
+        found[other] = {
+            key: value
+            for key, value in (
+                ("compartmentId", config.get(f"{PROJECT}:compartmentId")),
+                ("namespace", kubernetes.get("namespace") if isinstance(kubernetes, dict) else None),
+            )
+            if isinstance(value, str)
+        }
+    return found
+
+
+def today_from(environ: dict[str, str]) -> date:
+    pinned = environ.get(CLOCK_VARIABLE)
+    if not pinned:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise pulumi.RunError(f"{CLOCK_VARIABLE}={pinned!r} is not a date; use YYYY-MM-DD or unset it") from None
+
+
+def read_stack_inputs(project_dir: Path) -> StackInputs:
+    stack = pulumi.get_stack()
+    config = _project_config()
+    settings = load_stack_settings(config, stack, sibling_identifiers(project_dir, stack))
+    database_urls = load_database_urls(
+        config.get(DATABASE_URLS_KEY),
+        runtime_config.is_config_secret(f"{PROJECT}:{DATABASE_URLS_KEY}"),
+        settings.services,
+        stack,
+    )
+    kubeconfig = config.get(KUBECONFIG_KEY)
+    if kubeconfig is None and settings.kubernetes.context is None:
+        raise SettingsError(
+            stack,
+            [
+                f"{PROJECT}:kubernetes.context is not set and there is no secret {PROJECT}:{KUBECONFIG_KEY}: "
+                "the program never uses whatever kubectl context is current; fix: pulumi config set --path "
+                f"'{PROJECT}:kubernetes.context' <context> --stack {stack}"
+            ],
+        )
+    if kubeconfig is not None and not runtime_config.is_config_secret(f"{PROJECT}:{KUBECONFIG_KEY}"):
+        raise SettingsError(
+            stack,
+            [f"{PROJECT}:{KUBECONFIG_KEY} holds credentials in plain text; set it again with "
+             f"pulumi config set --secret {KUBECONFIG_KEY} --stack {stack} < kubeconfig"],
+        )
+    return StackInputs(
+        settings=settings,
+        database_urls=database_urls,
+        kubeconfig=pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
+        today=today_from(dict(os.environ)),
+    )

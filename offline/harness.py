@@ -1,0 +1,234 @@
+"""Runs the real `__main__.py`, with the real SDKs and a stack's real config, under Pulumi's mocks.
+
+This is how the tests exercise each stack and how the offline plan shows what a stack would
+create, with no credentials, cluster or Pulumi CLI. The mocks answer only what the cloud would
+compute (OCIDs, endpoints), with values marked as placeholders; a `MockMonitor` subclass keeps
+the whole registration request, since `protect`, `retain_on_delete` and dependencies are not
+in `MockResourceArgs`.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import pulumi
+import yaml
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings, stack
+
+from components.naming import DEFAULT_SERVICES, PROJECT
+from components.settings import DATABASE_URLS_KEY
+from components.stack_config import CLOCK_VARIABLE
+
+PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+STACKS: Final = ("production", "staging", "development")
+SECRET_SIG: Final = rpc._special_sig_key  # noqa: SLF001 - the SDK's own marker of a secret value
+SECRET_MARK: Final = rpc._special_secret_sig  # noqa: SLF001
+
+
+def placeholder(what: str) -> str:
+    """A value only the cloud knows, shown as such."""
+    return f"<{what}>"
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    """Echo the inputs; add the outputs OCI would compute, as marked placeholders."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "oci:Kms/vault:Vault":
+            outputs["managementEndpoint"] = placeholder(f"{args.name}-management-endpoint")
+            outputs["cryptoEndpoint"] = placeholder(f"{args.name}-crypto-endpoint")
+        return placeholder(f"{args.name}-id"), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        # The program makes no data-source look-ups: an invoke here is a change to review.
+        raise NotImplementedError(f"unexpected invoke {args.token}: the program should make none")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource registration as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    depends_on: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    additional_secret_outputs: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secret markers removed (for schema checks; never print these)."""
+        return unwrap_secrets(self.inputs)
+
+    def is_secret(self, prop: str) -> bool:
+        value = self.inputs.get(prop)
+        return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_MARK
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, mocks_: pulumi.runtime.Mocks):
+        super().__init__(mocks_)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                provider=request.provider,
+                custom=request.custom,
+                protect=request.protect,
+                retain_on_delete=request.retainOnDelete,
+                depends_on=tuple(request.dependencies),
+                property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            )
+        )
+        return response
+
+
+@dataclass(frozen=True)
+class Export:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    registrations: list[Registration] = field(default_factory=list)
+    exports: dict[str, Export] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> list[Registration]:
+        """Registrations of real cloud or cluster objects: no stack, component or provider."""
+        return [r for r in self.registrations if r.custom and not r.type.startswith("pulumi:providers:")]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            return unwrap_secrets(value["value"])
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def stack_file_config(stack_name: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml`, as written (encrypted `secure:` values left out)."""
+    path = project_dir / f"Pulumi.{stack_name}.yaml"
+    if not path.exists():
+        existing = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise KeyError(f"no stack '{stack_name}' (no {path.name}); stacks here: {', '.join(existing)}")
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "secure" in v)}
+
+
+def placeholder_database_urls(services: list[str] | tuple[str, ...]) -> dict[str, str]:
+    return {s: placeholder(f"database-url-of-{s}") for s in services}
+
+
+def engine_config(config: Mapping[str, Any], database_urls: Mapping[str, str] | None) -> tuple[dict[str, str], list[str]]:
+    """What the Pulumi engine hands a program: every value as text, objects as JSON; secret keys apart."""
+    as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    secret_keys = []
+    if database_urls is not None:
+        key = f"{PROJECT}:{DATABASE_URLS_KEY}"
+        as_text[key] = json.dumps(dict(database_urls))
+        secret_keys.append(key)
+    return as_text, secret_keys
+
+
+@contextlib.contextmanager
+def _pinned_clock(today: date | None) -> Iterator[None]:
+    before = os.environ.get(CLOCK_VARIABLE)
+    if today is not None:
+        os.environ[CLOCK_VARIABLE] = today.isoformat()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CLOCK_VARIABLE, None)
+        else:
+            os.environ[CLOCK_VARIABLE] = before
+
+
+def run_program(
+    stack_name: str,
+    config: Mapping[str, Any],
+    database_urls: Mapping[str, str] | None,
+    today: date | None = None,
+    preview: bool = True,
+    program: Path = PROJECT_DIR / "__main__.py",
+) -> ProgramRun:
+    """Run `program` as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
+
+    Raises what the program raises (a `pulumi.RunError` for a settings mistake); the monitor's
+    registrations are then in the exception's `program_run` attribute.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = RecordingMonitor(PlaceholderMocks())
+    settings.set_root_resource(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
+    runtime_config.set_all_config(*engine_config(config, database_urls))
+    run = ProgramRun(stack_name, monitor.registrations)
+    try:
+        with _pinned_clock(today):
+            loop.run_until_complete(stack.run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        run.exports.update(loop.run_until_complete(_resolve_exports()))
+    except BaseException as error:
+        error.program_run = run  # type: ignore[attr-defined]
+        raise
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return run
+
+
+async def _resolve_exports() -> dict[str, Export]:
+    root = settings.get_root_resource()
+    outputs: dict[str, Any] = getattr(root, "outputs", {})
+    resolved = {}
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        resolved[name] = Export(await output.future(with_unknowns=True), bool(await output.is_secret()))
+    return resolved
+
+
+def run_stack(
+    stack_name: str,
+    database_urls: Mapping[str, str] | None = None,
+    today: date | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> ProgramRun:
+    """Run one of the project's real stacks; database URLs not given become marked placeholders."""
+    config = stack_file_config(stack_name, project_dir)
+    if database_urls is None:
+        services = config.get(f"{PROJECT}:services")
+        database_urls = placeholder_database_urls(services if isinstance(services, list) else DEFAULT_SERVICES)
+    return run_program(stack_name, config, database_urls, today=today, program=project_dir / "__main__.py")
+
