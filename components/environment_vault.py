@@ -18,6 +18,8 @@ from pulumi import Output, ResourceOptions
 
 from components import iam, manifests
 from components.naming import (
+    SECRET_KINDS,
+    SecretKind,
     child_name,
     key_name,
     kubernetes_secret_name,
@@ -56,7 +58,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         s = args.settings
         env = s.environment
         tags = {"environment": env, "managed-by": "pulumi"}
-        in_region = ResourceOptions(parent=self, provider=args.providers.oci, protect=s.protect)
+        in_region = ResourceOptions(parent=self, provider=args.providers.region, protect=s.protect)
 
         vault = oci.kms.Vault(
             child_name(name, "vault"),
@@ -94,13 +96,17 @@ class EnvironmentVault(pulumi.ComponentResource):
                 # need: when the next period replaces this resource, Pulumi only forgets it.
                 # protect must be False explicitly: it is inherited, and a protected resource
                 # could not even be dropped from state.
-                opts=ResourceOptions(parent=self, provider=args.providers.oci, retain_on_delete=True, protect=False),
+                opts=ResourceOptions(parent=self, provider=args.providers.region, retain_on_delete=True, protect=False),
             )
 
-        secrets: dict[str, dict[str, oci.vault.Secret]] = {}
+        secrets: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
         for service in s.services:
-            secrets[service] = {
-                kind: oci.vault.Secret(
+            secrets[service] = {}
+            for kind in SECRET_KINDS:
+                # OCI generates each JWT signing secret itself, so its value never passes through
+                # this machine or Pulumi's state; database URLs come from the secret config.
+                generated = kind == "jwt-secret"
+                secrets[service][kind] = oci.vault.Secret(
                     child_name(name, service, kind),
                     compartment_id=s.compartment_id,
                     vault_id=vault.id,
@@ -110,11 +116,11 @@ class EnvironmentVault(pulumi.ComponentResource):
                     metadata={"path": secret_path(env, service, kind), "environment": env, "service": service},
                     freeform_tags=tags | {"path": secret_path(env, service, kind), "service": service},
                     secret_rules=self._secret_rules(s),
-                    **self._content(kind, args.database_urls[service], s.secrets.jwt_length),
+                    secret_content=None if generated else self._base64_content(args.database_urls[service]),
+                    enable_auto_generation=True if generated else None,
+                    secret_generation_context=self._passphrase(s.secrets.jwt_length) if generated else None,
                     opts=ResourceOptions.merge(in_region, ResourceOptions(additional_secret_outputs=["secret_content"])),
                 )
-                for kind in ("database-url", "jwt-secret")
-            }
 
         identity = iam.SyncIdentity(
             cluster_id=s.kubernetes.cluster_id,
@@ -128,10 +134,10 @@ class EnvironmentVault(pulumi.ComponentResource):
             description=f"Who may read and manage the {env} secrets (managed by Pulumi)",
             statements=vault.id.apply(lambda vault_id: self._statements(s, identity, vault_id)),
             freeform_tags=tags,
-            opts=ResourceOptions(parent=self, provider=args.providers.iam),
+            opts=ResourceOptions(parent=self, provider=args.providers.home_region),
         )
 
-        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.kubernetes)
+        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster)
         for service in s.services:
             manifest = manifests.external_secret(
                 env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval
@@ -146,7 +152,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 # failing and backing off.
                 opts=ResourceOptions(
                     parent=self,
-                    provider=args.providers.kubernetes,
+                    provider=args.providers.cluster,
                     depends_on=[store, policy, *secrets[service].values()],
                 ),
             )
@@ -175,21 +181,16 @@ class EnvironmentVault(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _content(kind: str, database_url: Output[str], jwt_length: int) -> dict[str, object]:
-        if kind == "database-url":
-            encoded = Output.secret(database_url.apply(lambda url: base64.b64encode(url.encode()).decode()))
-            return {"secret_content": oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded)}
-        # OCI generates the JWT signing secret itself, so its value never passes through this
-        # machine or Pulumi's state. A passphrase, not raw bytes: ESO hands the value to the
-        # service as text.
-        return {
-            "enable_auto_generation": True,
-            "secret_generation_context": oci.vault.SecretSecretGenerationContextArgs(
-                generation_type="PASSPHRASE",
-                generation_template="SECRETS_DEFAULT_PASSWORD",
-                passphrase_length=jwt_length,
-            ),
-        }
+    def _base64_content(value: Output[str]) -> oci.vault.SecretSecretContentArgs:
+        encoded = Output.secret(value.apply(lambda text: base64.b64encode(text.encode()).decode()))
+        return oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded)
+
+    @staticmethod
+    def _passphrase(length: int) -> oci.vault.SecretSecretGenerationContextArgs:
+        # A passphrase, not raw bytes: ESO hands the value to the service as text.
+        return oci.vault.SecretSecretGenerationContextArgs(
+            generation_type="PASSPHRASE", generation_template="SECRETS_DEFAULT_PASSWORD", passphrase_length=length
+        )
 
     @staticmethod
     def _secret_rules(s: StackSettings) -> list[oci.vault.SecretSecretRuleArgs]:
@@ -219,20 +220,24 @@ class EnvironmentVault(pulumi.ComponentResource):
         k = s.kubernetes
         opts = ResourceOptions(parent=self, provider=provider)
         labels = manifests.labels(s.environment)
-        metadata = {"name": k.namespace, "labels": labels}
+        namespace: pulumi.Resource
         if k.manage_namespace == "create":
             namespace = kubernetes.core.v1.Namespace(
-                child_name(name, "namespace"), metadata=metadata, opts=ResourceOptions.merge(opts, ResourceOptions(protect=s.protect))
+                child_name(name, "namespace"),
+                metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.namespace, labels=labels),
+                opts=ResourceOptions.merge(opts, ResourceOptions(protect=s.protect)),
             )
         else:
             # An adopted namespace holds more than this program's objects: label it, never delete it.
             namespace = kubernetes.core.v1.NamespacePatch(
-                child_name(name, "namespace"), metadata=metadata, opts=ResourceOptions.merge(opts, ResourceOptions(retain_on_delete=True))
+                child_name(name, "namespace"),
+                metadata=kubernetes.meta.v1.ObjectMetaPatchArgs(name=k.namespace, labels=labels),
+                opts=ResourceOptions.merge(opts, ResourceOptions(retain_on_delete=True)),
             )
         in_namespace = ResourceOptions.merge(opts, ResourceOptions(depends_on=[namespace]))
         account = kubernetes.core.v1.ServiceAccount(
             child_name(name, "sync-account"),
-            metadata={"name": k.service_account, "namespace": k.namespace, "labels": labels},
+            metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.service_account, namespace=k.namespace, labels=labels),
             opts=in_namespace,
         )
         crds_ready: list[pulumi.Resource] = [namespace, account]

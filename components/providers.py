@@ -18,17 +18,17 @@ from components.settings import StackSettings
 
 @dataclass(frozen=True)
 class Providers:
-    oci: oci.Provider
-    iam: oci.Provider
-    kubernetes: kubernetes.Provider
+    region: oci.Provider
+    home_region: oci.Provider
+    cluster: kubernetes.Provider
 
 
 def environment_providers(settings: StackSettings, kubeconfig: pulumi.Output[str] | None) -> Providers:
     env = settings.environment
     return Providers(
-        oci=oci.Provider(f"oci-{env}", region=settings.region, config_file_profile=settings.oci_profile),
-        iam=oci.Provider(f"oci-{env}-home", region=settings.home_region, config_file_profile=settings.oci_profile),
-        kubernetes=kubernetes.Provider(
+        region=oci.Provider(f"oci-{env}", region=settings.region, config_file_profile=settings.oci_profile),
+        home_region=oci.Provider(f"oci-{env}-home", region=settings.home_region, config_file_profile=settings.oci_profile),
+        cluster=kubernetes.Provider(
             f"kubernetes-{env}",
             context=settings.kubernetes.context,
             kubeconfig=kubeconfig,

@@ -225,8 +225,10 @@ class StackSettings(Settings):
             native = merged.get("vaultType") == "VIRTUAL_PRIVATE"
             merged["keyRotation"] = {**rotation, "method": "native" if native else "keyVersion"}
         kubernetes = merged.get("kubernetes")
-        if isinstance(kubernetes, dict) and "namespace" not in kubernetes and merged.get("environment") in ENVIRONMENTS:
-            merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(merged["environment"])}
+        environment = merged.get("environment")
+        # An invalid environment is reported on its own key, not again as a missing namespace.
+        if isinstance(kubernetes, dict) and "namespace" not in kubernetes and isinstance(environment, str):
+            merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
         return merged
 
     @field_validator("environment")
@@ -312,7 +314,7 @@ class StackSettings(Settings):
 
 
 def _setting_error(key: str, value: Any, message: str) -> PydanticCustomError:
-    return PydanticCustomError("setting", message, {"key": key, "value": value})
+    return PydanticCustomError("setting", "{message}", {"key": key, "value": value, "message": message})
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -339,9 +341,10 @@ class SettingsError(pulumi.RunError):
 
 
 def _fix(stack: str, key: str, kind: str) -> str:
+    path = re.sub(r"\.([0-9]+)", r"[\1]", key)  # Pulumi's path syntax for list items: services[1]
     if kind == "extra_forbidden":
-        return f"remove it: pulumi config rm --path '{PROJECT}:{key}' --stack {stack}"
-    return f"fix: pulumi config set --path '{PROJECT}:{key}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
+        return f"remove it: pulumi config rm --path '{path}' --stack {stack}"
+    return f"fix: pulumi config set --path '{path}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
 
 
 def _shown(value: Any) -> str:

@@ -192,13 +192,17 @@ def run_program(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(PlaceholderMocks())
-    settings.set_root_resource(None)
+    settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
     runtime_config.set_all_config(*engine_config(config, database_urls))
     run = ProgramRun(stack_name, monitor.registrations)
+
+    def main() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
     try:
         with _pinned_clock(today):
-            loop.run_until_complete(stack.run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+            loop.run_until_complete(stack.run_pulumi_func(main))
         run.exports.update(loop.run_until_complete(_resolve_exports()))
     except BaseException as error:
         error.program_run = run  # type: ignore[attr-defined]

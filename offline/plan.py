@@ -1,0 +1,165 @@
+"""Offline plan: what `pulumi up --stack <env>` would create, with no credentials, cluster or CLI.
+
+It runs the real `__main__.py` with the stack's real config under the project's mocks
+(`offline/harness.py`): no second copy of resource logic. Values only the cloud knows appear
+as `<...>` placeholders; database URLs not given in $ECOMMERCE_DATABASE_URLS_FILE (a JSON map
+of stack to {service: url}) are placeholders too, and anything secret prints as [secret].
+
+    python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from offline.harness import SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
+
+SECRET_SHOWN = "[secret]"
+DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
+
+# The inputs worth reading in a review, per resource type (everything else is in --json).
+SHOWN_INPUTS: dict[str, tuple[str, ...]] = {
+    "oci:Kms/vault:Vault": ("displayName", "vaultType", "compartmentId"),
+    "oci:Kms/key:Key": ("displayName", "keyShape", "protectionMode", "isAutoRotationEnabled", "freeformTags"),
+    "oci:Kms/keyVersion:KeyVersion": ("keyId",),
+    "oci:Vault/secret:Secret": ("secretName", "metadata", "secretContent", "enableAutoGeneration"),
+    "oci:Identity/policy:Policy": ("name", "compartmentId"),
+    "kubernetes:core/v1:Namespace": ("metadata",),
+    "kubernetes:core/v1:NamespacePatch": ("metadata",),
+    "kubernetes:core/v1:ServiceAccount": ("metadata",),
+    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace", "values"),
+    "kubernetes:external-secrets.io/v1:SecretStore": ("metadata", "spec"),
+    "kubernetes:external-secrets.io/v1:ExternalSecret": ("metadata", "spec"),
+}
+KUBERNETES_MANIFEST_TYPES = (
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:external-secrets.io/v1:SecretStore",
+    "kubernetes:external-secrets.io/v1:ExternalSecret",
+)
+
+
+def redact(value: Any) -> Any:
+    """Secret-marked values become [secret]; nothing else changes."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            return SECRET_SHOWN
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    # The engine's wire format has only floats; a key length reads better as 32 than 32.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def resource_view(r: Registration) -> dict[str, Any]:
+    return {
+        "type": r.type,
+        "name": r.name,
+        "parent": r.parent.rsplit("::", 1)[-1] if r.parent else None,
+        "protect": r.protect,
+        "retainOnDelete": r.retain_on_delete,
+        "dependsOn": [urn.rsplit("::", 1)[-1] for urn in r.depends_on],
+        "inputs": redact(r.inputs),
+    }
+
+
+def plan_view(run: ProgramRun) -> dict[str, Any]:
+    return {
+        "stack": run.stack,
+        "resources": [resource_view(r) for r in run.registrations],
+        "outputs": {name: SECRET_SHOWN if e.secret else e.value for name, e in run.exports.items()},
+    }
+
+
+def render_text(run: ProgramRun, markdown: bool) -> str:
+    counts: dict[str, int] = {}
+    for r in run.resources:
+        counts[r.type] = counts.get(r.type, 0) + 1
+    lines = [f"## Plan of stack `{run.stack}`" if markdown else f"Plan of stack {run.stack}", ""]
+    lines += [f"- {n} × `{t}`" if markdown else f"  {n:>3} x {t}" for t, n in sorted(counts.items())]
+    lines.append("")
+    if markdown:
+        lines.append("<details><summary>Resource tree</summary>\n\n```")
+    depth = {"": -1}
+    for r in run.registrations:
+        level = depth.get(r.parent, 0) + 1
+        depth[r.urn] = level
+        flags = "".join(f" [{f}]" for f, on in (("protect", r.protect), ("retain-on-delete", r.retain_on_delete)) if on)
+        lines.append(f"{'  ' * level}+ {r.type}  {r.name}{flags}")
+        for key in SHOWN_INPUTS.get(r.type, ()):
+            if key in r.inputs:
+                lines.append(f"{'  ' * level}    {key}: {json.dumps(redact(r.inputs[key]), sort_keys=True)}")
+    if markdown:
+        lines.append("```\n\n</details>")
+    lines += ["", "Outputs:" if not markdown else "**Outputs**", ""]
+    for name, value in plan_view(run)["outputs"].items():
+        lines.append(f"  {name}: {json.dumps(value, sort_keys=True)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_files(run: ProgramRun, out: Path) -> list[Path]:
+    """Kubernetes manifests as `kubectl apply` takes them, and the IAM statements as text."""
+    folder = out / run.stack
+    folder.mkdir(parents=True, exist_ok=True)
+    manifests = [
+        {"apiVersion": r.inputs["apiVersion"], "kind": r.inputs["kind"], **redact(r.inputs)}
+        for t in KUBERNETES_MANIFEST_TYPES
+        for r in run.of_type(t)
+    ]
+    written = [folder / "kubernetes.yaml", folder / "iam-policy.txt"]
+    written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=False))
+    statements = [s for p in run.of_type("oci:Identity/policy:Policy") for s in unwrap_secrets(p.inputs)["statements"]]
+    written[1].write_text("\n".join(statements) + "\n")
+    for release in run.of_type("kubernetes:helm.sh/v3:Release"):
+        path = folder / "external-secrets-values.yaml"
+        path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=False))
+        written.append(path)
+    return written
+
+
+def database_urls_for(stack: str) -> dict[str, str] | None:
+    path = os.environ.get(DATABASE_URLS_VARIABLE)
+    return json.loads(Path(path).read_text()).get(stack) if path else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", nargs="?", default="all", help="production, staging, development or all (default)")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="machine-readable plan")
+    form.add_argument("--markdown", action="store_true", help="for a pull-request comment")
+    parser.add_argument("--out", type=Path, help="write Kubernetes manifests and IAM statements under DIR/<stack>/")
+    args = parser.parse_args(argv)
+
+    stacks = STACKS if args.stack == "all" else (args.stack,)
+    runs = []
+    for stack in stacks:
+        try:
+            runs.append(run_stack(stack, database_urls=database_urls_for(stack)))
+        except KeyError as error:
+            print(f"error: {error.args[0]}", file=sys.stderr)
+            return 2
+        except pulumi.RunError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps([plan_view(run) for run in runs], indent=2, sort_keys=True))
+    else:
+        print("\n".join(render_text(run, args.markdown) for run in runs))
+    if args.out:
+        for run in runs:
+            for path in write_files(run, args.out):
+                print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Shared fixtures: the three real stacks run once under the mocks, and the reference schemas.
+
+The mocks themselves live in `offline/harness.py`, because the offline plan uses the very
+same ones: one mocks class for the whole project.
+"""
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
+
+# A day in production's fourth rotation period (anchor 2026-01-01, 90 days): period 3.
+PINNED_TODAY = date(2026, 11, 30)
+
+SCHEMAS_VARIABLE = "ECOMMERCE_SCHEMAS_DIR"
+
+
+@pytest.fixture(scope="session")
+def stack_runs() -> dict[str, ProgramRun]:
+    return {name: run_stack(name, today=PINNED_TODAY) for name in STACKS}
+
+
+@pytest.fixture(scope="session")
+def schemas_dir() -> Path:
+    """Schemas written by other projects; never copied into this repository.
+
+    Found at $ECOMMERCE_SCHEMAS_DIR, by default ../shared/schemas beside the checkout.
+    Without them the schema tests are skipped, except in CI, where that is a failure.
+    """
+    path = Path(os.environ.get(SCHEMAS_VARIABLE, PROJECT_DIR.parent / "shared" / "schemas"))
+    if not (path / "external-secrets-v2.9.0").is_dir():
+        message = (
+            f"reference schemas not found at {path}. Set {SCHEMAS_VARIABLE} to a folder holding "
+            "external-secrets-v2.9.0/ (the CRDs from external-secrets/external-secrets tag v2.9.0, "
+            "config/crds/bases/, and deploy/charts/external-secrets/values.schema.json) and "
+            "pulumi-project.schema.json (pulumi/pulumi, sdk/go/common/workspace/project.json)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -1,0 +1,70 @@
+"""The offline plan: the real program under the mocks, with nothing secret in what it prints or writes."""
+
+import json
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from components.naming import DEFAULT_SERVICES
+from offline import plan
+from offline.harness import STACKS
+
+URL = "postgres://orders:plan-test-pa55word@db.internal:5432/orders"
+
+
+@pytest.fixture
+def urls_file(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "urls.json"
+    path.write_text(json.dumps({stack: {s: URL for s in DEFAULT_SERVICES} for stack in STACKS}))
+    monkeypatch.setenv(plan.DATABASE_URLS_VARIABLE, str(path))
+    return path
+
+
+@pytest.mark.parametrize("form", [[], ["--markdown"], ["--json"]])
+def test_a_real_database_url_appears_nowhere_in_the_plan(urls_file, tmp_path, capsys, form):
+    """Printed plan (any form) and every written file show database URLs only as [secret]."""
+    out = tmp_path / "out"
+    assert plan.main(["all", *form, "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    written = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    for text in (printed.out, printed.err, written):
+        assert "pa55word" not in text
+        assert "cGxhbi10ZXN0" not in text  # nor its base64 form
+    assert "[secret]" in printed.out
+
+
+def test_the_plan_lists_each_stacks_inventory(capsys):
+    """For each stack: 1 vault, 1 key, 22 secrets, 1 store, 11 ExternalSecrets."""
+    assert plan.main(["all", "--json"]) == 0
+    for stack_plan in json.loads(capsys.readouterr().out):
+        types = [r["type"] for r in stack_plan["resources"]]
+        counts = {t: types.count(t) for t in set(types)}
+        assert counts["oci:Kms/vault:Vault"] == counts["oci:Kms/key:Key"] == 1
+        assert counts["oci:Vault/secret:Secret"] == 22
+        assert counts["kubernetes:external-secrets.io/v1:SecretStore"] == 1
+        assert counts["kubernetes:external-secrets.io/v1:ExternalSecret"] == 11
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_written_manifests_are_valid_kubernetes_objects(tmp_path, capsys, schemas_dir, stack):
+    """`--out` writes YAML that kubectl would accept: built-in kinds and ESO kinds against their schemas."""
+    from tests.test_schemas import crd_spec_schema, validate
+
+    assert plan.main([stack, "--out", str(tmp_path)]) == 0
+    documents = list(yaml.safe_load_all((tmp_path / stack / "kubernetes.yaml").read_text()))
+    assert {d["kind"] for d in documents} == {"Namespace", "ServiceAccount", "SecretStore", "ExternalSecret"}
+    for document in documents:
+        if document["apiVersion"] == "v1":
+            kubernetes_validate.validate(document, "1.34", strict=True)
+        else:
+            validate(crd_spec_schema(schemas_dir, document["kind"].lower() + "s"), document["spec"])
+    statements = (tmp_path / stack / "iam-policy.txt").read_text().splitlines()
+    assert statements and all(s.startswith(("Allow ", "Deny ")) for s in statements)
+
+
+def test_an_unknown_stack_lists_the_stacks_that_exist(capsys):
+    """A typo in the stack name says which stacks there are."""
+    assert plan.main(["prod"]) == 2
+    assert "stacks here: development, production, staging" in capsys.readouterr().err

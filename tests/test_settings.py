@@ -1,0 +1,145 @@
+"""Bad settings are refused before anything is registered, each with its own clear message."""
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.naming import DEFAULT_SERVICES, PROJECT
+from components.settings import SettingsError
+from components.stack_config import CLOCK_VARIABLE
+from offline.harness import run_program, stack_file_config
+from tests.conftest import PINNED_TODAY
+
+P = f"{PROJECT}:"
+URL = "postgres://orders:hunter2-secret@db:5432/orders"
+
+
+def setting(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Set `key` (a path like `kubernetes.namespace`) in a stack's config."""
+
+    def change(config: dict[str, Any]) -> None:
+        top, *rest = key.split(".")
+        if not rest:
+            config[P + top] = value
+            return
+        config[P + top] = {**config.get(P + top, {}), rest[0]: value}
+
+    return change
+
+
+def removed(key: str) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        top, *rest = key.split(".")
+        if rest:
+            config[P + top] = {k: v for k, v in config[P + top].items() if k != rest[0]}
+        else:
+            del config[P + top]
+
+    return change
+
+
+# (case, stack, change to its config, database URLs or None for all present, fragments the message must hold)
+CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | None, list[str]]] = [
+    ("unknown top-level key", "staging", setting("compartmentID", "x"), None,
+     [f"{P}compartmentID", "unknown key", "compartmentId", "pulumi config rm --path 'compartmentID' --stack staging"]),
+    ("unknown nested key", "staging", setting("kubernetes.namspace", "x"), None,
+     [f"{P}kubernetes.namspace", "unknown key", "namespace"]),
+    ("environment is not the stack", "staging", setting("environment", "production"), None,
+     [f"{P}environment = \"production\"", "must equal the stack name 'staging'"]),
+    ("unknown environment", "staging", setting("environment", "qa"), None,
+     [f"{P}environment = \"qa\"", "'production', 'staging' or 'development'", "has 1 problem(s)"]),
+    ("unknown preset", "staging", setting("preset", "paranoid"), None,
+     [f"{P}preset = \"paranoid\"", "'strict', 'moderate' or 'relaxed'"]),
+    ("malformed compartment OCID", "staging", setting("compartmentId", "ocid1.vault.oc1..abc"), None,
+     [f"{P}compartmentId", "OCID of a compartment"]),
+    ("malformed cluster OCID", "staging", setting("kubernetes.clusterId", "my-cluster"), None,
+     [f"{P}kubernetes.clusterId = \"my-cluster\"", "OCID of a cluster"]),
+    ("bad region", "staging", setting("region", "Frankfurt"), None,
+     [f"{P}region = \"Frankfurt\"", "eu-frankfurt-1"]),
+    ("rotation interval above CIS maximum", "staging", setting("keyRotation.intervalDays", 400), None,
+     [f"{P}keyRotation.intervalDays = 400", "less than or equal to 365"]),
+    ("native rotation on a DEFAULT vault", "staging", setting("keyRotation.method", "native"), None,
+     [f"{P}keyRotation.method = \"native\"", "only in VIRTUAL_PRIVATE vaults"]),
+    ("native rotation interval below 60 days", "staging",
+     lambda c: (setting("vaultType", "VIRTUAL_PRIVATE")(c), setting("keyRotation.intervalDays", 30)(c)), None,
+     [f"{P}keyRotation.intervalDays = 30", "60 to 365 days for native rotation"]),
+    ("keyVersion rotation without anchor", "staging", removed("keyRotation.anchorDate"), None,
+     [f"{P}keyRotation.anchorDate", "is required for keyVersion rotation"]),
+    ("invalid service name", "staging", setting("services", ["auth-service", "Payments"]), None,
+     [f"{P}services.1 = \"Payments\"", "ending in '-service'", "--path 'services[1]'"]),
+    ("duplicate service", "staging", setting("services", ["auth-service", "auth-service"]), None,
+     [f"{P}services", "lists auth-service more than once"]),
+    ("service name too long for OCI", "staging", setting("services", ["a" * 40 + "-service"]), None,
+     ["within 50 characters"]),
+    ("another environment's namespace", "staging", setting("kubernetes.namespace", "ecommerce-production"), None,
+     [f"{P}kubernetes.namespace = \"ecommerce-production\"", "belongs to production"]),
+    ("another environment's compartment", "staging",
+     lambda c: c.update({P + "compartmentId": stack_file_config("production")[P + "compartmentId"]}), None,
+     [f"{P}compartmentId", "is production's compartment (Pulumi.production.yaml)"]),
+    ("missing database URLs", "staging", lambda c: None,
+     {s: URL for s in DEFAULT_SERVICES if s not in ("auth-service", "cart-service")},
+     ["no URL for auth-service", "no URL for cart-service",
+      "pulumi config set --secret --path 'databaseUrls[\"auth-service\"]' '<url>' --stack staging"]),
+    ("database URL for an unknown service", "staging", lambda c: None,
+     {**{s: URL for s in DEFAULT_SERVICES}, "ghost-service": URL}, ["ghost-service", "not in"]),
+    ("no kubeconfig context", "staging", removed("kubernetes.context"), None,
+     [f"{P}kubernetes.context is not set", "never uses whatever kubectl context is current"]),
+    ("reuse of deleted versions without reuse rule", "development",
+     setting("secrets", {"preventReuseOfDeletedVersions": True}), None,
+     [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
+    ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
+     [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
+]
+
+
+@pytest.mark.parametrize(("stack", "change", "urls", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_settings_are_refused_before_any_resource(stack, change, urls, fragments):
+    """Each mistake stops the program with a message naming key, value and fix; nothing is registered."""
+    config = copy.deepcopy(stack_file_config(stack))
+    change(config)
+    with pytest.raises(SettingsError) as refused:
+        run_program(stack, config, urls or {s: URL for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
+    message = str(refused.value)
+    for fragment in fragments:
+        assert fragment in message
+    assert message.startswith(f"Pulumi.{stack}.yaml has")
+    assert "hunter2" not in message
+    registered = refused.value.program_run.registrations  # type: ignore[attr-defined]
+    assert [r.type for r in registered] == ["pulumi:pulumi:Stack"]
+
+
+def test_every_case_has_its_own_message():
+    """No two cases of the table are satisfied by the same text: each mistake is explained on its own."""
+    assert len(CASES) >= 15
+    assert len({tuple(c[4]) for c in CASES}) == len(CASES)
+
+
+def test_plain_text_database_urls_are_refused_without_echoing_them():
+    """databaseUrls must be a secret config value; the error never shows it."""
+    config = stack_file_config("staging")
+    config[P + "databaseUrls"] = {s: URL for s in DEFAULT_SERVICES}
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", config, None, today=PINNED_TODAY)
+    assert "stored in plain text" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_a_credential_typed_into_the_wrong_key_is_not_echoed():
+    """A URL pasted into a non-secret key is reported, but redacted."""
+    config = stack_file_config("staging")
+    config[P + "region"] = URL
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", config, {s: URL for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
+    assert f"{P}region = [redacted" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_a_malformed_pinned_clock_is_a_clear_error(monkeypatch):
+    """The rotation clock override is checked like any setting."""
+    import pulumi
+
+    monkeypatch.setenv(CLOCK_VARIABLE, "next tuesday")
+    with pytest.raises(pulumi.RunError, match="is not a date; use YYYY-MM-DD"):
+        run_program("staging", stack_file_config("staging"), {s: URL for s in DEFAULT_SERVICES})

@@ -1,0 +1,202 @@
+"""The three real stack files, run through the real `__main__.py` under Pulumi's mocks."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from components.naming import DEFAULT_SERVICES, PROJECT, SECRET_KINDS, oci_secret_name, secret_path, vault_name
+from offline.harness import STACKS, ProgramRun, run_program, run_stack, stack_file_config
+from tests.conftest import PINNED_TODAY
+
+VAULT = "oci:Kms/vault:Vault"
+KEY = "oci:Kms/key:Key"
+KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
+SECRET = "oci:Vault/secret:Secret"
+POLICY = "oci:Identity/policy:Policy"
+STORE = "kubernetes:external-secrets.io/v1:SecretStore"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+
+
+def only(run: ProgramRun, type_: str):
+    [registration] = run.of_type(type_)
+    return registration
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_creates_the_described_inventory(stack_runs, stack):
+    """One vault, one key, 22 secrets, one namespaced store and 11 ExternalSecrets per environment."""
+    run = stack_runs[stack]
+    counts = {t: len(run.of_type(t)) for t in (VAULT, KEY, SECRET, STORE, EXTERNAL_SECRET, POLICY)}
+    assert counts == {VAULT: 1, KEY: 1, SECRET: 22, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 1}
+    assert not [r for r in run.registrations if "ClusterSecretStore" in r.type]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_names_follow_the_product_description(stack_runs, stack):
+    """Vault `ecommerce-<env>-vault` of type DEFAULT; each secret carries its logical path."""
+    run = stack_runs[stack]
+    vault = only(run, VAULT)
+    assert (vault.inputs["displayName"], vault.inputs["vaultType"]) == (vault_name(stack), "DEFAULT")
+    expected = {
+        oci_secret_name(service, kind): secret_path(stack, service, kind)
+        for service in DEFAULT_SERVICES
+        for kind in SECRET_KINDS
+    }
+    actual = {s.inputs["secretName"]: s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}
+    assert actual == expected
+    assert all(s.inputs["freeformTags"]["path"] == s.inputs["metadata"]["path"] for s in run.of_type(SECRET))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_master_key_is_aes_256(stack_runs, stack):
+    """The master key is AES with a 32-byte (256-bit) length."""
+    key = only(stack_runs[stack], KEY)
+    assert key.inputs["keyShape"] == {"algorithm": "AES", "length": 32}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_secret_uses_its_own_environments_vault_key_and_compartment(stack_runs, stack):
+    """No secret of an environment is stored in, or encrypted by, anything but that environment's vault and key."""
+    run = stack_runs[stack]
+    vault, key = only(run, VAULT), only(run, KEY)
+    compartment = stack_file_config(stack)[f"{PROJECT}:compartmentId"]
+    for secret in run.of_type(SECRET):
+        assert secret.inputs["vaultId"] == f"<{vault.name}-id>"
+        assert secret.inputs["keyId"] == f"<{key.name}-id>"
+        assert secret.inputs["compartmentId"] == compartment
+        assert set(secret.property_dependencies["vaultId"]) == {vault.urn}
+        assert set(secret.property_dependencies["keyId"]) == {key.urn}
+
+
+@pytest.mark.parametrize(
+    ("stack", "method", "interval", "period"),
+    [("production", "keyVersion", "90", 3), ("staging", "keyVersion", "180", 1), ("development", "manual", None, 0)],
+)
+def test_rotation_per_environment(stack_runs, stack, method, interval, period):
+    """Strict rotates every 90 days, moderate every 180, relaxed is manual; the schedule is tagged on the key."""
+    run = stack_runs[stack]
+    key = only(run, KEY)
+    tags = key.inputs["freeformTags"]
+    assert tags["rotation-method"] == method
+    assert tags.get("rotation-interval-days") == interval
+    # A DEFAULT vault has no native auto-rotation: asking OCI for it would fail at the API.
+    assert key.inputs["isAutoRotationEnabled"] is False
+    versions = run.of_type(KEY_VERSION)
+    assert [v.name for v in versions] == ([f"{key.name}-v{period}"] if period else [])
+    assert run.exports["keyRotation"].value["keyVersionPeriod"] == period
+
+
+def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_runs):
+    """On the due day the next KeyVersion replaces the current one in the program, and neither can destroy key material."""
+    before = stack_runs["production"]
+    due = date.fromisoformat(before.exports["keyRotation"].value["nextDue"])
+    assert PINNED_TODAY < due
+    after = run_stack("production", today=due)
+    day_before = run_stack("production", today=due - timedelta(days=1))
+    names = lambda run: [v.name for v in run.of_type(KEY_VERSION)]  # noqa: E731
+    assert names(day_before) == names(before) == ["ecommerce-production-key-v3"]
+    assert names(after) == ["ecommerce-production-key-v4"]
+    for version in before.of_type(KEY_VERSION) + after.of_type(KEY_VERSION):
+        # Dropped from the program, a KeyVersion is only forgotten by Pulumi, never deleted in OCI;
+        # and it must not inherit protect, or Pulumi could not even forget it.
+        assert version.retain_on_delete is True
+        assert version.protect is False
+    unchanged = lambda run: {r.urn for r in run.registrations if r.type != KEY_VERSION}  # noqa: E731
+    assert unchanged(after) == unchanged(before)
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("production", True), ("staging", False), ("development", False)])
+def test_strict_preset_protects_vault_key_and_secrets(stack_runs, stack, protected):
+    """`pulumi destroy` or a removed line can never delete production's vault, key or secrets."""
+    run = stack_runs[stack]
+    for registration in run.of_type(VAULT) + run.of_type(KEY) + run.of_type(SECRET):
+        assert registration.protect is protected, registration.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_explicit_providers_are_used(stack_runs, stack):
+    """Default providers are disabled; every resource names its provider, IAM goes to the home region."""
+    run = stack_runs[stack]
+    assert stack_file_config(stack)["pulumi:disable-default-providers"] == ["oci", "kubernetes"]
+    assert all(r.provider for r in run.resources)
+    assert only(run, POLICY).provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>")
+    assert all(r.provider.split("::")[-2] == f"oci-{stack}" for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET)
+    assert all(r.provider.split("::")[-2] == f"kubernetes-{stack}" for r in run.resources if r.type.startswith("kubernetes:"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_external_secrets_wait_for_their_sources(stack_runs, stack):
+    """Each ExternalSecret is created after its two secrets, the store and the IAM policy, so its first sync works."""
+    run = stack_runs[stack]
+    urn_of = {r.name: r.urn for r in run.registrations}
+    for external in run.of_type(EXTERNAL_SECRET):
+        service = external.inputs["metadata"]["name"]
+        expected = {urn_of[f"ecommerce-{stack}-{service}-{kind}"] for kind in SECRET_KINDS}
+        expected |= {only(run, STORE).urn, only(run, POLICY).urn}
+        assert set(external.depends_on) == expected
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_secret_store_authenticates_as_the_environments_own_service_account(stack_runs, stack):
+    """Without serviceAccountRef, ESO would use its controller's identity, shared by every environment."""
+    store = only(stack_runs[stack], STORE)
+    oracle = store.inputs["spec"]["provider"]["oracle"]
+    assert oracle["principalType"] == "Workload"
+    assert oracle["serviceAccountRef"] == {"name": "ecommerce-secrets-sync"}
+    assert store.inputs["metadata"]["namespace"] == f"ecommerce-{stack}"
+    for external in stack_runs[stack].of_type(EXTERNAL_SECRET):
+        assert external.inputs["metadata"]["namespace"] == f"ecommerce-{stack}"
+        assert external.inputs["spec"]["secretStoreRef"] == {"name": "oci-vault", "kind": "SecretStore"}
+        assert external.inputs["spec"]["refreshInterval"] == "1h"
+        assert {d["secretKey"] for d in external.inputs["spec"]["data"]} == {"DATABASE_URL", "JWT_SECRET"}
+
+
+def test_database_urls_are_secret_and_jwt_secrets_never_pass_through_pulumi():
+    """A real URL reaches OCI only as a secret input, and appears in no export; JWT values are generated by OCI."""
+    url = "postgres://app:s3cr3t-pa55@db.internal:5432/orders"
+    urls = {service: url for service in DEFAULT_SERVICES}
+    run = run_stack("staging", database_urls=urls, today=PINNED_TODAY)
+    for secret in run.of_type(SECRET):
+        if secret.inputs["secretName"].endswith(".database-url"):
+            assert secret.is_secret("secretContent")
+            assert "secretContent" in secret.additional_secret_outputs
+        else:
+            assert secret.inputs["enableAutoGeneration"] is True
+            assert "secretContent" not in secret.inputs
+            assert secret.plain_inputs["secretGenerationContext"]["generationType"] == "PASSPHRASE"
+    exported = json.dumps({name: export.value for name, export in run.exports.items()}, default=str)
+    assert "s3cr3t" not in exported and "czNjcjN0" not in exported
+    non_secret_inputs = json.dumps(
+        [{k: v for k, v in r.inputs.items() if not r.is_secret(k)} for r in run.registrations], default=str
+    )
+    assert "s3cr3t" not in non_secret_inputs
+
+
+def test_adding_a_service_changes_no_existing_urn():
+    """Names come from stable identities: a new service only adds resources, it renames none."""
+    config = stack_file_config("staging")
+    urls = {s: "<url>" for s in (*DEFAULT_SERVICES, "loyalty-service")}
+    before = run_program("staging", config, {s: urls[s] for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
+    config[f"{PROJECT}:services"] = [*DEFAULT_SERVICES[:3], "loyalty-service", *DEFAULT_SERVICES[3:]]
+    after = run_program("staging", config, urls, today=PINNED_TODAY)
+    old, new = {r.urn for r in before.registrations}, {r.urn for r in after.registrations}
+    assert old <= new
+    assert {urn.rsplit("::", 1)[-1] for urn in new - old} == {
+        "ecommerce-staging-loyalty-service-database-url",
+        "ecommerce-staging-loyalty-service-jwt-secret",
+        "ecommerce-staging-loyalty-service-external-secret",
+    }
+
+
+def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
+    """Vault, key, endpoint, path → secret OCID, namespace and the Kubernetes Secret of each service; nothing secret."""
+    exports = stack_runs["production"].exports
+    assert set(exports) == {
+        "vaultId", "keyId", "managementEndpoint", "secretIds", "namespace", "kubernetesSecrets", "keyRotation",
+    }
+    assert set(exports["secretIds"].value) == {
+        secret_path("production", service, kind) for service in DEFAULT_SERVICES for kind in SECRET_KINDS
+    }
+    assert exports["kubernetesSecrets"].value["auth-service"] == "auth-service-secrets"
+    assert not any(export.secret for export in exports.values())
