@@ -200,3 +200,37 @@ def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
     }
     assert exports["kubernetesSecrets"].value["auth-service"] == "auth-service-secrets"
     assert not any(export.secret for export in exports.values())
+
+
+def run_staging_with(**changes) -> ProgramRun:
+    config = stack_file_config("staging")
+    for key, value in changes.items():
+        current = config.get(f"{PROJECT}:{key}")
+        config[f"{PROJECT}:{key}"] = {**current, **value} if isinstance(current, dict) else value
+    return run_program("staging", config, {s: "<url>" for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
+
+
+def test_an_adopted_namespace_is_labelled_and_never_deleted():
+    """`manageNamespace: adopt` patches the existing namespace and leaves it in place on removal."""
+    run = run_staging_with(kubernetes={"manageNamespace": "adopt"})
+    assert not run.of_type("kubernetes:core/v1:Namespace")
+    [patch] = run.of_type("kubernetes:core/v1:NamespacePatch")
+    assert patch.retain_on_delete is True
+    assert patch.inputs["metadata"]["name"] == "ecommerce-staging"
+
+
+def test_native_rotation_on_a_virtual_private_vault():
+    """On a VIRTUAL_PRIVATE vault OCI rotates the key itself; no KeyVersion is declared."""
+    run = run_staging_with(vaultType="VIRTUAL_PRIVATE")
+    key = only(run, KEY)
+    assert key.inputs["isAutoRotationEnabled"] is True
+    assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 180
+    assert key.inputs["freeformTags"]["rotation-method"] == "native"
+    assert not run.of_type(KEY_VERSION)
+
+
+def test_deny_statements_are_written_when_asked_for():
+    """With `iam.denyOtherWorkloads`, the policy adds the three Deny statements after the Allows."""
+    run = run_staging_with(iam={"denyOtherWorkloads": True})
+    statements = only(run, POLICY).plain_inputs["statements"]
+    assert [s.split(" ")[0] for s in statements] == ["Allow"] * 6 + ["Deny"] * 3
