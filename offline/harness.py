@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import runpy
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -115,6 +116,7 @@ class Export:
 @dataclass
 class ProgramRun:
     stack: str
+    config: Mapping[str, Any]
     registrations: list[Registration] = field(default_factory=list)
     exports: dict[str, Export] = field(default_factory=dict)
 
@@ -191,11 +193,21 @@ def run_program(
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The mock monitor runs in executor threads and gives each its own event loop, which
+    # nothing would close: own the threads, so their loops can be closed after the run.
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+
+    def start_worker() -> None:
+        worker_loops.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(worker_loops[-1])
+
+    executor = ThreadPoolExecutor(initializer=start_worker)
+    loop.set_default_executor(executor)
     monitor = RecordingMonitor(PlaceholderMocks())
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
     runtime_config.set_all_config(*engine_config(config, database_urls))
-    run = ProgramRun(stack_name, monitor.registrations)
+    run = ProgramRun(stack_name, dict(config), monitor.registrations)
 
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
@@ -210,6 +222,9 @@ def run_program(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        executor.shutdown(wait=True)
+        for worker_loop in worker_loops:
+            worker_loop.close()
     return run
 
 

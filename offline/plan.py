@@ -6,6 +6,8 @@ as `<...>` placeholders; database URLs not given in $ECOMMERCE_DATABASE_URLS_FIL
 of stack to {service: url}) are placeholders too, and anything secret prints as [secret].
 
     python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
+    python -m offline.plan --matrix     who can read what, computed; exits 1 on any cross-environment access
+    python -m offline.plan --compare    the environment comparison table
 """
 
 import argparse
@@ -18,7 +20,9 @@ from typing import Any
 import pulumi
 import yaml
 
-from offline.harness import SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
+from offline.access import UnsupportedStatement, access_matrix, breaches, render_matrix
+from offline.harness import PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
+from offline.report import compare_table
 
 SECRET_SHOWN = "[secret]"
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -79,7 +83,11 @@ def plan_view(run: ProgramRun) -> dict[str, Any]:
     }
 
 
-def render_text(run: ProgramRun, markdown: bool) -> str:
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if colour else text
+
+
+def render_text(run: ProgramRun, markdown: bool, colour: bool = False) -> str:
     counts: dict[str, int] = {}
     for r in run.resources:
         counts[r.type] = counts.get(r.type, 0) + 1
@@ -93,7 +101,10 @@ def render_text(run: ProgramRun, markdown: bool) -> str:
         level = depth.get(r.parent, 0) + 1
         depth[r.urn] = level
         flags = "".join(f" [{f}]" for f, on in (("protect", r.protect), ("retain-on-delete", r.retain_on_delete)) if on)
-        lines.append(f"{'  ' * level}+ {r.type}  {r.name}{flags}")
+        lines.append(
+            f"{'  ' * level}{_paint('+', '32', colour)} {_paint(r.type, '36', colour)}  "
+            f"{_paint(r.name, '1', colour)}{_paint(flags, '33', colour)}"
+        )
         for key in SHOWN_INPUTS.get(r.type, ()):
             if key in r.inputs:
                 lines.append(f"{'  ' * level}    {key}: {json.dumps(redact(r.inputs[key]), sort_keys=True)}")
@@ -125,6 +136,20 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     return written
 
 
+def matrix_command(runs: list[ProgramRun]) -> int:
+    """Print the computed access matrix; 1 when any environment can read another's secrets."""
+    try:
+        matrix = access_matrix(runs)
+    except UnsupportedStatement as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render_matrix(matrix))
+    found = breaches(matrix)
+    for reader, owner in found:
+        print(f"BREACH: {reader} can read {owner}'s secrets", file=sys.stderr)
+    return 1 if found else 0
+
+
 def database_urls_for(stack: str) -> dict[str, str] | None:
     path = os.environ.get(DATABASE_URLS_VARIABLE)
     return json.loads(Path(path).read_text()).get(stack) if path else None
@@ -137,23 +162,32 @@ def main(argv: list[str] | None = None) -> int:
     form.add_argument("--json", action="store_true", help="machine-readable plan")
     form.add_argument("--markdown", action="store_true", help="for a pull-request comment")
     parser.add_argument("--out", type=Path, help="write Kubernetes manifests and IAM statements under DIR/<stack>/")
+    parser.add_argument("--matrix", action="store_true", help="access matrix of the three stacks; exit 1 on a breach")
+    parser.add_argument("--compare", action="store_true", help="environment comparison table of the three stacks")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    stacks = STACKS if args.stack == "all" else (args.stack,)
+    stacks = STACKS if args.stack == "all" or args.matrix or args.compare else (args.stack,)
     runs = []
     for stack in stacks:
         try:
-            runs.append(run_stack(stack, database_urls=database_urls_for(stack)))
+            runs.append(run_stack(stack, database_urls=database_urls_for(stack), project_dir=args.project_dir))
         except KeyError as error:
             print(f"error: {error.args[0]}", file=sys.stderr)
             return 2
         except pulumi.RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+    if args.matrix:
+        return matrix_command(runs)
+    if args.compare:
+        print(compare_table(runs))
+        return 0
     if args.json:
         print(json.dumps([plan_view(run) for run in runs], indent=2, sort_keys=True))
     else:
-        print("\n".join(render_text(run, args.markdown) for run in runs))
+        colour = sys.stdout.isatty() and not args.markdown and "NO_COLOR" not in os.environ
+        print("\n".join(render_text(run, args.markdown, colour) for run in runs))
     if args.out:
         for run in runs:
             for path in write_files(run, args.out):

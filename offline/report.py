@@ -1,0 +1,159 @@
+"""Tables and diagrams rendered from what the three stacks generate, never typed by hand.
+
+`python -m offline.report` rewrites `docs/ARCHITECTURE.md`; a test fails when the committed
+document differs from what this renders now. The clock is pinned (`DOCS_TODAY`) so that the
+passing of rotation dates does not change the document.
+"""
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from components.naming import SECRET_KINDS
+from offline.access import access_matrix, render_matrix
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
+
+DOCS_TODAY: Final = date(2026, 1, 1)
+ARCHITECTURE: Final = PROJECT_DIR / "docs" / "ARCHITECTURE.md"
+COLOURS: Final = {"production": "#c62828", "staging": "#f57c00", "development": "#4caf50"}
+
+
+def _rotation(run: ProgramRun) -> str:
+    [key] = run.of_type("oci:Kms/key:Key")
+    tags = key.inputs["freeformTags"]
+    method = tags["rotation-method"]
+    if method == "manual":
+        return "manual"
+    how = "OCI native" if method == "native" else "new key version"
+    return f"every {tags['rotation-interval-days']} days ({how})"
+
+
+def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
+    [vault] = run.of_type("oci:Kms/vault:Vault")
+    [key] = run.of_type("oci:Kms/key:Key")
+    [store] = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")
+    secrets = run.of_type("oci:Vault/secret:Secret")
+    externals = run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    shape = key.inputs["keyShape"]
+    length = int(shape["length"])
+    kinds = sorted({s.inputs["secretName"].rsplit(".", 1)[-1] for s in secrets})
+    return {
+        "KMS vault": vault.inputs["displayName"],
+        "Vault type": vault.inputs["vaultType"],
+        "Master key": f"{shape['algorithm']}-{length * 8}, {length} bytes",
+        "Key protection": key.inputs["protectionMode"],
+        "Key rotation": _rotation(run),
+        "Protected from deletion": "yes" if vault.protect else "no",
+        "Secrets": f"{len(secrets)} ({len(secrets) // len(kinds)} services × {len(kinds)})",
+        "Secret types": ", ".join(kinds),
+        "K8s namespace": store.inputs["metadata"]["namespace"],
+        "Refresh interval": ", ".join(sorted({e.inputs["spec"]["refreshInterval"] for e in externals})),
+        "Can read its secrets": ", ".join(r.capitalize() for r in readable) + " only",
+    }
+
+
+def compare_table(runs: list[ProgramRun]) -> str:
+    matrix = access_matrix(runs)
+    facts = {
+        run.stack: _facts(run, [reader for reader, row in matrix.items() if row[run.stack]]) for run in runs
+    }
+    rows = list(next(iter(facts.values())))
+    lines = ["| Component | " + " | ".join(s.capitalize() for s in facts) + " |", "|---|" + "---|" * len(facts)]
+    lines += [f"| **{row}** | " + " | ".join(facts[s][row] for s in facts) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _overview(runs: list[ProgramRun], matrix: dict[str, dict[str, bool]]) -> str:
+    lines = ["```mermaid", "graph TB"]
+    for run in runs:
+        env, e = run.stack, run.stack[:4]
+        [vault] = run.of_type("oci:Kms/vault:Vault")
+        [key] = run.of_type("oci:Kms/key:Key")
+        count = len(run.of_type("oci:Vault/secret:Secret"))
+        shape = key.inputs["keyShape"]
+        lines += [
+            f'    subgraph {e}["{env.capitalize()}"]',
+            f'        {e}_vault["KMS vault<br/>{vault.inputs["displayName"]}<br/>type {vault.inputs["vaultType"]}"]',
+            f'        {e}_key["Master key<br/>{shape["algorithm"]}-{int(shape["length"]) * 8}<br/>rotation: {_rotation(run)}"]',
+            f'        {e}_secrets["{count} secrets<br/>ecommerce/{env}/&lt;service&gt;/&lt;secret&gt;"]',
+            f"        {e}_vault --> {e}_key --> {e}_secrets",
+            "    end",
+            f"    style {e} fill:{COLOURS.get(env, '#607d8b')},color:#fff",
+        ]
+    for owner in matrix:
+        for reader, row in matrix.items():
+            if reader != owner and not row[owner]:
+                lines.append(f'    {owner[:4]}_secrets -.->|"blocked for {reader}"| {reader[:4]}_secrets')
+    return "\n".join(lines + ["```"])
+
+
+def _flow(run: ProgramRun) -> str:
+    env = run.stack
+    secrets = run.of_type("oci:Vault/secret:Secret")
+    # Registration order is not deterministic: pick the example by name.
+    external = min(run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret"), key=lambda r: r.name)
+    service = external.inputs["metadata"]["name"]
+    examples = sorted(s.inputs["metadata"]["path"] for s in secrets if s.inputs["metadata"]["service"] == service)
+    target = external.inputs["spec"]["target"]["name"]
+    namespace = external.inputs["metadata"]["namespace"]
+    keys = ", ".join(d["secretKey"] for d in external.inputs["spec"]["data"])
+    return "\n".join(
+        [
+            "```mermaid",
+            "graph LR",
+            f'    vault["KMS vault {env}"] --> key["Master key"]',
+            f'    key -->|encrypts| s1["{examples[0]}"]',
+            f'    key -->|encrypts| s2["{examples[1]}"]',
+            f'    key -->|encrypts| more["… {len(secrets) - 2} more"]',
+            f'    s1 & s2 -->|"SecretStore (workload identity), every {external.inputs["spec"]["refreshInterval"]}"| k8s["Kubernetes Secret {target}<br/>namespace {namespace}"]',
+            f'    k8s -->|"{keys}"| pod["{service} pods"]',
+            "```",
+        ]
+    )
+
+
+def _paths(runs: list[ProgramRun]) -> str:
+    lines = ["```mermaid", "graph LR", '    root["ecommerce/"]']
+    for run in runs:
+        e = run.stack[:4]
+        lines.append(f'    root --> {e}["{run.stack}/"] --> {e}_svc["&lt;service&gt;/"]')
+        for kind in SECRET_KINDS:
+            lines.append(f'    {e}_svc --> {e}_{kind.replace("-", "_")}["{kind}"]')
+    return "\n".join(lines + ["```"])
+
+
+def architecture_doc(runs: list[ProgramRun]) -> str:
+    matrix = access_matrix(runs)
+    first = runs[0]
+    return "\n\n".join(
+        [
+            "# Architecture (generated)",
+            "Generated by `python -m offline.report` from the three stack files, with the rotation "
+            f"clock pinned to {DOCS_TODAY.isoformat()}. Do not edit: change the stacks or the "
+            "program, then regenerate (a test fails while this file is stale).",
+            "## The three environments\n\n" + _overview(runs, matrix),
+            f"## One environment: {first.stack}, from vault to service\n\n" + _flow(first),
+            "## Secret path structure\n\n"
+            "The logical path is kept in each secret's metadata and tags; OCI's own secret name "
+            "is `<service>.<secret>`, since `/` is not allowed there.\n\n" + _paths(runs),
+            "## Environment comparison\n\n" + compare_table(runs),
+            "## Who can read what (computed from the generated IAM statements and SecretStores)\n\n"
+            + render_matrix(matrix),
+        ]
+    )
+
+
+def render_docs() -> str:
+    return architecture_doc([run_stack(stack, today=DOCS_TODAY) for stack in STACKS])
+
+
+def main() -> int:
+    ARCHITECTURE.parent.mkdir(exist_ok=True)
+    ARCHITECTURE.write_text(render_docs())
+    print(f"wrote {ARCHITECTURE.relative_to(Path.cwd()) if ARCHITECTURE.is_relative_to(Path.cwd()) else ARCHITECTURE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
