@@ -18,6 +18,8 @@ OPERATOR_CHART: Final = "external-secrets"
 OPERATOR_VERSION: Final = "2.9.0"
 OPERATOR_REPOSITORY: Final = "https://charts.external-secrets.io"
 
+STORE_REVALIDATION: Final = "10m"
+
 ENVIRONMENT_ANNOTATION: Final = f"{PROJECT}/environment"
 SOURCE_ANNOTATION: Final = f"{PROJECT}/source"  # + "-<secret kind>": the OCI secret's logical path
 
@@ -95,5 +97,8 @@ def operator_values() -> dict[str, Any]:
         # Nothing here writes back to OCI.
         "processPushSecret": False,
         "processClusterPushSecret": False,
+        # How often each SecretStore is re-validated (one GetVault call): explicit, so the
+        # number of OCI calls the sync makes is this program's choice, not a chart default.
+        "storeRequeueInterval": STORE_REVALIDATION,
     }
 

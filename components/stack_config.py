@@ -57,7 +57,9 @@ def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, st
         path = project_dir / f"Pulumi.{other}.yaml"
         if other == stack or not path.exists():
             continue
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        # libyaml where PyYAML has it: the pure-Python parser costs more than the rest of the settings.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        config = (yaml.load(path.read_text(), Loader=loader) or {}).get("config") or {}
         kubernetes = config.get(f"{PROJECT}:kubernetes") or {}
         found[other] = {
             key: value

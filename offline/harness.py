@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import runpy
+import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class ProgramRun:
     config: Mapping[str, Any]
     registrations: list[Registration] = field(default_factory=list)
     exports: dict[str, Export] = field(default_factory=dict)
+    # From the program's first line to the last registration resolved.
+    evaluation_seconds: float = 0.0
 
     @property
     def resources(self) -> list[Registration]:
@@ -214,7 +217,9 @@ def run_program(
 
     try:
         with _pinned_clock(today):
+            started = time.perf_counter()
             loop.run_until_complete(stack.run_pulumi_func(main))
+            run.evaluation_seconds = time.perf_counter() - started
         run.exports.update(loop.run_until_complete(_resolve_exports()))
     except BaseException as error:
         error.program_run = run  # type: ignore[attr-defined]

@@ -8,6 +8,9 @@ of stack to {service: url}) are placeholders too, and anything secret prints as 
     python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
     python -m offline.plan --matrix     who can read what, computed; exits 1 on any cross-environment access
     python -m offline.plan --compare    the environment comparison table
+
+The plan also runs the policy pack's rules (`policy/ecommerce_rules.py`) and exits 1 when a
+mandatory one is violated.
 """
 
 import argparse
@@ -20,6 +23,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, breaches, render_matrix
 from offline.harness import PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
 from offline.report import compare_table
@@ -80,6 +84,7 @@ def plan_view(run: ProgramRun) -> dict[str, Any]:
         "stack": run.stack,
         "resources": [resource_view(r) for r in run.registrations],
         "outputs": {name: SECRET_SHOWN if e.secret else e.value for name, e in run.exports.items()},
+        "policy": [{"rule": rule.name, "level": rule.level, "message": m} for rule, m in policy_checks.check(run)],
     }
 
 
@@ -111,8 +116,12 @@ def render_text(run: ProgramRun, markdown: bool, colour: bool = False) -> str:
     if markdown:
         lines.append("```\n\n</details>")
     lines += ["", "Outputs:" if not markdown else "**Outputs**", ""]
-    for name, value in plan_view(run)["outputs"].items():
+    view = plan_view(run)
+    for name, value in view["outputs"].items():
         lines.append(f"  {name}: {json.dumps(value, sort_keys=True)}")
+    lines += ["", "**Policy checks** (the CrossGuard pack's rules)" if markdown else "Policy checks:", ""]
+    for found in view["policy"] or [{"level": "ok", "rule": "all rules", "message": "no violation"}]:
+        lines.append(f"  - {found['level']}: {found['rule']}: {found['message']}")
     return "\n".join(lines) + "\n"
 
 
@@ -192,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         for run in runs:
             for path in write_files(run, args.out):
                 print(f"wrote {path}", file=sys.stderr)
-    return 0
+    mandatory = [(run.stack, rule.name) for run in runs for rule, _ in policy_checks.check(run) if rule.level == "mandatory"]
+    for stack, rule in mandatory:
+        print(f"POLICY: {stack} violates mandatory rule {rule}", file=sys.stderr)
+    return 1 if mandatory else 0
 
 
 if __name__ == "__main__":

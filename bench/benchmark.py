@@ -1,0 +1,277 @@
+"""What the program costs, and how that grows with the number of services.
+
+    python bench/benchmark.py [--repeat 5] [--skip-suite]
+
+Prints a Markdown table (medians, with min–max) and exits non-zero only when something
+could not be measured. Nothing here asserts a time: these machines are shared and noisy.
+
+1. Overhead: `__main__.py` under the mocks for the three stacks, against the floor (the same
+   resources registered straight through the SDK, `bench/floor_program.py`), alternating the
+   two in one process. Interpreter start and imports are measured apart.
+2. Scaling: 11, 110 and 550 services per environment, each size in its own process (wall
+   time of the evaluation, peak RSS), and the marginal cost per resource between sizes.
+3. Critical path: the longest chain of resources that must be created one after another,
+   from the recorded dependencies (explicit `depends_on` and property dependencies).
+4. Provider calls: invokes in one evaluation (the harness refuses any, so a finished run
+   proves zero) and the OCI read calls the Kubernetes sync makes per hour per environment.
+5. Test suite and offline plan: wall time, cold (no bytecode cache) and warm.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from components.naming import PROJECT  # noqa: E402
+from offline.harness import STACKS, ProgramRun, run_program, stack_file_config  # noqa: E402
+
+TODAY = date(2026, 1, 1)
+SIZES = (11, 110, 550)
+
+
+def spread(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
+    values = [v * scale for v in values]
+    return f"{statistics.median(values):.3f} {unit} ({min(values):.3f}–{max(values):.3f})"
+
+
+def urls(services: list[str]) -> dict[str, str]:
+    return {s: f"<url-{s}>" for s in services}
+
+
+def run_real(stack: str, config: dict[str, Any] | None = None) -> ProgramRun:
+    config = config or stack_file_config(stack)
+    services = config.get(f"{PROJECT}:services") or _default_services()
+    return run_program(stack, config, urls(services), today=TODAY)
+
+
+def _default_services() -> list[str]:
+    from components.naming import DEFAULT_SERVICES
+
+    return list(DEFAULT_SERVICES)
+
+
+def floor_file(run: ProgramRun) -> Path:
+    """The recording the floor program replays: every provider and resource, nothing else."""
+    recorded = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "inputs": r.inputs,
+            "provider": r.provider.split("::")[-2] if r.provider else None,
+        }
+        for r in run.registrations
+        if r.custom
+    ]
+    handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump(recorded, handle)
+    handle.close()
+    return Path(handle.name)
+
+
+def alternate(stacks: dict[str, dict[str, Any]], repeat: int) -> tuple[list[float], list[float], int]:
+    """Evaluation times of the program and of its floor, alternated, summed over `stacks` (name → config)."""
+    recordings = {stack: run_real(stack, config) for stack, config in stacks.items()}  # also warms up imports
+    floors = {stack: floor_file(run) for stack, run in recordings.items()}
+    program_times, floor_times = [], []
+    for _ in range(repeat):
+        program_times.append(sum(run_real(stack, config).evaluation_seconds for stack, config in stacks.items()))
+        floor = 0.0
+        for stack, config in stacks.items():
+            os.environ["BENCH_FLOOR_FILE"] = str(floors[stack])
+            floor += run_program(stack, config, None, program=PROJECT_DIR / "bench" / "floor_program.py").evaluation_seconds
+        floor_times.append(floor)
+    for path in floors.values():
+        path.unlink()
+    return program_times, floor_times, sum(len(run.resources) for run in recordings.values())
+
+
+def overhead(repeat: int) -> list[tuple[str, str]]:
+    program_times, floor_times, _ = alternate({stack: stack_file_config(stack) for stack in STACKS}, repeat)
+    ratios = [p / f for p, f in zip(program_times, floor_times)]
+    start = [_command_seconds([sys.executable, "-c", "pass"]) for _ in range(repeat)]
+    imports = [
+        _command_seconds(
+            [sys.executable, "-c", "import pulumi, pulumi_oci, pulumi_kubernetes, pydantic, components.environment_vault"]
+        )
+        for _ in range(repeat)
+    ]
+    return [
+        ("Evaluation, 3 stacks, program", spread(program_times)),
+        ("Evaluation, 3 stacks, floor (same resources, same SDK classes, nothing else)", spread(floor_times)),
+        ("Ratio program / floor, per alternated pair (target ≤ 1.15)",
+         f"{statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})"),
+        ("Interpreter start", spread(start)),
+        ("Interpreter start + imports (pulumi, pulumi-oci, pulumi-kubernetes, pydantic, component)", spread(imports)),
+    ]
+
+
+def _command_seconds(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def scale_child(size: int, repeat: int) -> dict[str, Any]:
+    """One size, in its own process so that peak memory is its own."""
+    config = stack_file_config("staging")
+    config[f"{PROJECT}:services"] = [f"svc{i:03d}-service" for i in range(size)]
+    program, floor, resources = alternate({"staging": config}, repeat)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"program": program, "floor": floor, "resources": resources, "peak_rss_mib": peak}
+
+
+def scaling(repeat: int) -> list[tuple[str, str]]:
+    results = {}
+    for size in SIZES:
+        output = subprocess.run(
+            [sys.executable, __file__, "--scale-child", str(size), "--repeat", str(repeat)],
+            cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
+        ).stdout
+        results[size] = json.loads(output.strip().splitlines()[-1])
+    rows = [
+        (
+            f"{size} services ({r['resources']} resources): program; floor",
+            f"{spread(r['program'])}; {spread(r['floor'])}; peak RSS {r['peak_rss_mib']:.0f} MiB (both)",
+        )
+        for size, r in results.items()
+    ]
+    marginal: dict[str, dict[int, float]] = {"program": {}, "floor": {}}
+    for low, high in zip(SIZES, SIZES[1:]):
+        added = results[high]["resources"] - results[low]["resources"]
+        for kind in marginal:
+            seconds = statistics.median(results[high][kind]) - statistics.median(results[low][kind])
+            marginal[kind][high] = seconds / added
+        rows.append(
+            (f"Marginal cost per resource, {low} → {high} services: program; floor",
+             f"{marginal['program'][high] * 1000:.2f} ms; {marginal['floor'][high] * 1000:.2f} ms")
+        )
+    rows.append(
+        ("Marginal at 550 / marginal at 110 (target ≤ 1.2): program; floor",
+         f"{marginal['program'][550] / marginal['program'][110]:.2f}; {marginal['floor'][550] / marginal['floor'][110]:.2f}")
+    )
+    return rows
+
+
+def critical_path(run: ProgramRun) -> tuple[list[str], int]:
+    """Longest chain of resources created one after another, and the widest level of that graph."""
+    nodes = {r.urn: r for r in run.resources}
+    needs = {
+        urn: {d for d in (*r.depends_on, *(u for us in r.property_dependencies.values() for u in us)) if d in nodes}
+        for urn, r in nodes.items()
+    }
+    chain: dict[str, list[str]] = {}
+
+    def longest(urn: str) -> list[str]:
+        if urn not in chain:
+            before = max((longest(d) for d in needs[urn]), key=len, default=[])
+            chain[urn] = [*before, urn]
+        return chain[urn]
+
+    longest_chain = max((longest(urn) for urn in nodes), key=len)
+    levels: dict[int, int] = {}
+    for urn in nodes:
+        levels[len(longest(urn))] = levels.get(len(longest(urn)), 0) + 1
+    return [nodes[u].type.rsplit(":", 1)[-1] for u in longest_chain], max(levels.values())
+
+
+def _seconds(duration: str) -> int:
+    total, number = 0, ""
+    for char in duration:
+        if char.isdigit():
+            number += char
+        else:
+            total += int(number) * {"h": 3600, "m": 60, "s": 1}[char]
+            number = ""
+    return total
+
+
+def sync_reads_per_hour(run: ProgramRun) -> float:
+    """GetSecretBundleByName per ExternalSecret item per refresh, plus GetVault per store revalidation."""
+    from components.manifests import STORE_REVALIDATION
+
+    bundles = sum(
+        len(e.inputs["spec"]["data"]) * 3600 / _seconds(e.inputs["spec"]["refreshInterval"])
+        for e in run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    )
+    stores = len(run.of_type("kubernetes:external-secrets.io/v1:SecretStore"))
+    return bundles + stores * 3600 / _seconds(STORE_REVALIDATION)
+
+
+def structure() -> list[tuple[str, str]]:
+    run = run_real("production")
+    chain, widest = critical_path(run)
+    secrets = len(run.of_type("oci:Vault/secret:Secret"))
+    return [
+        ("Critical path (target ≤ 4)", f"{len(chain)}: {' → '.join(chain)}"),
+        ("Widest level", f"{widest} resources"),
+        ("Invokes in one evaluation (target 0 per secret)", f"0 for {secrets} secrets (the harness refuses any invoke)"),
+        ("OCI read calls by the sync, per hour, production", f"{sync_reads_per_hour(run):.0f}"),
+    ]
+
+
+def _clear_bytecode() -> None:
+    for cache in PROJECT_DIR.rglob("__pycache__"):
+        if ".venv" not in cache.parts:
+            shutil.rmtree(cache)
+
+
+def cold_and_warm(label: str, command: list[str], repeat: int) -> list[tuple[str, str]]:
+    def timed(prepare: Callable[[], None]) -> list[float]:
+        values = []
+        for _ in range(repeat):
+            prepare()
+            values.append(_command_seconds(command))
+        return values
+
+    cold = timed(_clear_bytecode)
+    warm = timed(lambda: None)
+    return [(f"{label}, cold (no bytecode cache)", spread(cold)), (f"{label}, warm", spread(warm))]
+
+
+def machine() -> str:
+    return (
+        f"{date.today().isoformat()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-suite", action="store_true", help="do not time the test suite (it takes minutes)")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scale_child:
+        print(json.dumps(scale_child(args.scale_child, args.repeat)))
+        return 0
+    try:
+        rows = overhead(args.repeat) + scaling(args.repeat) + structure()
+        rows += cold_and_warm("Offline plan, 3 stacks", [sys.executable, "-m", "offline.plan", "all"], min(args.repeat, 3))
+        if not args.skip_suite:
+            rows += cold_and_warm("Test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)
+    except (subprocess.CalledProcessError, OSError, ValueError, KeyError) as error:
+        print(f"could not measure: {error}", file=sys.stderr)
+        return 1
+    print(f"Measured {machine()}; medians of {args.repeat} runs (min–max).\n")
+    print("| Measure | Result |\n|---|---|")
+    for measure, result in rows:
+        print(f"| {measure} | {result} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

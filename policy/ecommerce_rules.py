@@ -1,0 +1,223 @@
+"""The guardrails, as plain functions: one implementation for two entry points.
+
+The CrossGuard pack (`policy/__main__.py`, through `ecommerce_pack.py`) and the offline plan
+(`python -m offline.plan`) both run these rules. They take a neutral `Resource` (type, name,
+URN, input properties, `protect`, property dependencies) and return violation messages, so
+they need neither Pulumi nor the project's own code: the pack runs in its own environment.
+
+Resource rules see one resource; values unknown at preview (an OCID not created yet) are
+skipped there and checked on `pulumi up`, when they are known. Checks that relate resources
+to each other (every secret on this stack's vault and key) are stack rules and use property
+dependencies, which are known at preview.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+VAULT = "oci:Kms/vault:Vault"
+KEY = "oci:Kms/key:Key"
+SECRET = "oci:Vault/secret:Secret"
+POLICY = "oci:Identity/policy:Policy"
+SECRET_STORE = "kubernetes:external-secrets.io/v1:SecretStore"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+CLUSTER_SECRET_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+
+# CIS OCI Foundations 4.16: customer-managed keys rotate at least once a year.
+CIS_MAX_ROTATION_DAYS = 365
+ROTATING_ENVIRONMENTS = ("production", "staging")
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def stack(self) -> str:
+        """Policies are not told the stack: it is the URN's first part (`urn:pulumi:<stack>::…`)."""
+        return self.urn.split("::")[0].removeprefix("urn:pulumi:")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The pack's config: per environment, what only it may name, and production's rotation ceiling."""
+
+    environments: Mapping[str, Mapping[str, str]]
+    max_rotation_days: Mapping[str, int]
+
+
+ResourceCheck = Callable[[Resource, Context], list[str]]
+StackCheck = Callable[[Sequence[Resource], Context], list[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    level: Literal["mandatory", "advisory"]
+    resource_check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+
+
+def key_is_aes_256(r: Resource, _: Context) -> list[str]:
+    if r.type != KEY:
+        return []
+    shape = r.props.get("keyShape") or {}
+    if shape.get("algorithm") != "AES" or shape.get("length") != 32:
+        return [f"{r.name}: key shape {shape} must be AES with a 32-byte length"]
+    return []
+
+
+def _rotation_days(r: Resource) -> tuple[str, int | None]:
+    tags = r.props.get("freeformTags") or {}
+    method = tags.get("rotation-method", "manual")
+    if method == "native" or r.props.get("isAutoRotationEnabled"):
+        details = r.props.get("autoKeyRotationDetails") or {}
+        days = details.get("rotationIntervalInDays")
+        return "native", int(days) if days is not None else None
+    days = tags.get("rotation-interval-days")
+    return method, int(days) if days is not None else None
+
+
+def key_rotates(r: Resource, ctx: Context) -> list[str]:
+    if r.type != KEY or r.stack not in ROTATING_ENVIRONMENTS:
+        return []
+    method, days = _rotation_days(r)
+    if method == "manual" or days is None:
+        return [f"{r.name}: keys in {r.stack} must rotate automatically (native, or scheduled key versions)"]
+    ceiling = min(CIS_MAX_ROTATION_DAYS, ctx.max_rotation_days.get(r.stack, CIS_MAX_ROTATION_DAYS))
+    if days > ceiling:
+        return [f"{r.name}: rotates every {days} days; at most {ceiling} in {r.stack}"]
+    return []
+
+
+def manual_rotation_reported(r: Resource, _: Context) -> list[str]:
+    if r.type != KEY or r.stack in ROTATING_ENVIRONMENTS or _rotation_days(r)[0] != "manual":
+        return []
+    return [f"{r.name}: {r.stack} rotates this key manually; rotate it at least yearly (CIS OCI 4.16)"]
+
+
+def native_rotation_needs_virtual_private_vault(resources: Sequence[Resource], _: Context) -> list[str]:
+    vaults = {r.urn: r for r in resources if r.type == VAULT}
+    problems = []
+    for key in (r for r in resources if r.type == KEY and r.props.get("isAutoRotationEnabled")):
+        for urn in key.property_dependencies.get("managementEndpoint", ()):
+            if urn in vaults and vaults[urn].props.get("vaultType") != "VIRTUAL_PRIVATE":
+                problems.append(f"{key.name}: native auto-rotation needs a VIRTUAL_PRIVATE vault, not {vaults[urn].name}")
+    return problems
+
+
+def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> list[str]:
+    vaults = {r.urn for r in resources if r.type == VAULT}
+    keys = {r.urn for r in resources if r.type == KEY}
+    problems = []
+    if len(vaults) != 1 or len(keys) != 1:
+        problems.append(f"a stack must create exactly one vault and one key (found {len(vaults)} and {len(keys)})")
+    for secret in (r for r in resources if r.type == SECRET):
+        for prop, own in (("vaultId", vaults), ("keyId", keys)):
+            depends_on = set(secret.property_dependencies.get(prop, ()))
+            if not depends_on or not depends_on <= own:
+                problems.append(f"{secret.name}: {prop} must come from this stack's own {prop[:-2]}")
+    return problems
+
+
+def iam_statements_isolated(r: Resource, ctx: Context) -> list[str]:
+    if r.type != POLICY:
+        return []
+    statements = r.props.get("statements")
+    if not isinstance(statements, list) or not all(isinstance(s, str) for s in statements):
+        return []  # unknown at preview: checked on `pulumi up`
+    problems = []
+    # Environments may share a cluster: only what differs from this environment's own is foreign.
+    own = set((ctx.environments.get(r.stack) or {}).values())
+    others = {
+        env: [v for v in identifiers.values() if v and v not in own]
+        for env, identifiers in ctx.environments.items()
+        if env != r.stack
+    }
+    for statement in statements:
+        if "any-user" in statement and "request.principal.type = 'workload'" not in statement:
+            problems.append(f"{r.name}: `any-user` without workload conditions grants everyone: {statement}")
+        for env, identifiers in others.items():
+            for identifier in identifiers:
+                if identifier in statement:
+                    problems.append(f"{r.name}: names {env}'s {identifier}: {statement}")
+    return problems
+
+
+def sync_stays_in_namespace(r: Resource, ctx: Context) -> list[str]:
+    if r.type == CLUSTER_SECRET_STORE:
+        return [f"{r.name}: a ClusterSecretStore lets every namespace read this vault; use a namespaced SecretStore"]
+    if r.type not in (SECRET_STORE, EXTERNAL_SECRET):
+        return []
+    namespace = (r.props.get("metadata") or {}).get("namespace")
+    expected = (ctx.environments.get(r.stack) or {}).get("namespace")
+    problems = []
+    if expected and namespace != expected:
+        problems.append(f"{r.name}: in namespace {namespace!r}; {r.stack}'s namespace is {expected!r}")
+    if r.type == EXTERNAL_SECRET:
+        ref = (r.props.get("spec") or {}).get("secretStoreRef") or {}
+        if ref.get("kind", "SecretStore") != "SecretStore":
+            problems.append(f"{r.name}: references a {ref.get('kind')}; only a namespaced SecretStore may be used")
+    return problems
+
+
+def production_is_protected(r: Resource, _: Context) -> list[str]:
+    if r.stack != "production" or r.type not in (VAULT, KEY, SECRET) or r.protect:
+        return []
+    return [f"{r.name}: production vaults, keys and secrets must be protected (protect: true)"]
+
+
+def production_key_in_hsm(r: Resource, _: Context) -> list[str]:
+    if r.stack != "production" or r.type != KEY or r.props.get("protectionMode", "HSM") == "HSM":
+        return []
+    return [f"{r.name}: production keys belong in an HSM (protectionMode {r.props.get('protectionMode')})"]
+
+
+def production_has_deny_statements(r: Resource, _: Context) -> list[str]:
+    if r.stack != "production" or r.type != POLICY:
+        return []
+    statements = r.props.get("statements")
+    if not isinstance(statements, list) or any(isinstance(s, str) and s.startswith("Deny ") for s in statements):
+        return []
+    return [f"{r.name}: no Deny statements; enable Deny policies in the tenancy and set iam.denyOtherWorkloads"]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("key-aes-256", "Every KMS key is AES with a 32-byte length.", "mandatory", key_is_aes_256),
+    Rule("key-rotation", "Production and staging keys rotate automatically, within CIS and preset limits.",
+         "mandatory", key_rotates),
+    Rule("native-rotation-vault-type", "Native auto-rotation only on VIRTUAL_PRIVATE vaults.", "mandatory",
+         stack_check=native_rotation_needs_virtual_private_vault),
+    Rule("secrets-own-vault-and-key", "Every secret uses this stack's own vault and key.", "mandatory",
+         stack_check=secrets_use_own_vault_and_key),
+    Rule("iam-isolation", "No bare any-user; no statement names another environment.", "mandatory",
+         iam_statements_isolated),
+    Rule("sync-namespaced", "ExternalSecrets and stores live in the environment's namespace; no cluster store.",
+         "mandatory", sync_stays_in_namespace),
+    Rule("production-protected", "Production vault, key and secrets are protected.", "mandatory",
+         production_is_protected),
+    Rule("manual-rotation", "Manual key rotation is reported.", "advisory", manual_rotation_reported),
+    Rule("production-hsm", "Production keys use HSM protection.", "advisory", production_key_in_hsm),
+    Rule("production-deny", "Production writes explicit Deny statements.", "advisory", production_has_deny_statements),
+)
+
+
+def violations(resources: Sequence[Resource], ctx: Context) -> list[tuple[Rule, str]]:
+    """Every rule over a whole stack, as the offline plan reports them."""
+    found = []
+    for rule in RULES:
+        if rule.resource_check:
+            found += [(rule, message) for r in resources for message in rule.resource_check(r, ctx)]
+        if rule.stack_check:
+            found += [(rule, message) for message in rule.stack_check(resources, ctx)]
+    return found
+
+
+def context_from(config: Mapping[str, Any]) -> Context:
+    return Context(environments=config.get("environments", {}), max_rotation_days=config.get("maxRotationDays", {}))
