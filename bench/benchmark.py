@@ -94,6 +94,7 @@ def alternate(stacks: dict[str, dict[str, Any]], repeat: int) -> tuple[list[floa
             os.environ["BENCH_FLOOR_FILE"] = str(floors[stack])
             floor += run_program(stack, config, None, program=PROJECT_DIR / "bench" / "floor_program.py").evaluation_seconds
         floor_times.append(floor)
+    del os.environ["BENCH_FLOOR_FILE"]
     for path in floors.values():
         path.unlink()
     return program_times, floor_times, sum(len(run.resources) for run in recordings.values())
@@ -119,9 +120,9 @@ def overhead(repeat: int) -> list[tuple[str, str]]:
     ]
 
 
-def _command_seconds(command: list[str], env: dict[str, str] | None = None) -> float:
+def _command_seconds(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, env=env)
+    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
     return time.perf_counter() - started
 
 
@@ -263,7 +264,10 @@ def main() -> int:
         rows += cold_and_warm("Offline plan, 3 stacks", [sys.executable, "-m", "offline.plan", "all"], min(args.repeat, 3))
         if not args.skip_suite:
             rows += cold_and_warm("Test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)
-    except (subprocess.CalledProcessError, OSError, ValueError, KeyError) as error:
+    except subprocess.CalledProcessError as error:
+        print(f"could not measure: {error}\n{error.stdout or ''}{error.stderr or ''}"[-4000:], file=sys.stderr)
+        return 1
+    except (OSError, ValueError, KeyError) as error:
         print(f"could not measure: {error}", file=sys.stderr)
         return 1
     print(f"Measured {machine()}; medians of {args.repeat} runs (min–max).\n")

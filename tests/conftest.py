@@ -33,7 +33,8 @@ def schemas_dir() -> Path:
     path = Path(os.environ.get(SCHEMAS_VARIABLE, PROJECT_DIR.parent / "shared" / "schemas"))
     if not (path / "external-secrets-v2.9.0").is_dir():
         message = (
-            f"reference schemas not found at {path}. Set {SCHEMAS_VARIABLE} to a folder holding "
+            f"reference schemas not found at {path}. Run `.github/fetch-schemas.sh DIR` and set "
+            f"{SCHEMAS_VARIABLE}=DIR, or point it at a folder holding "
             "external-secrets-v2.9.0/ (the CRDs from external-secrets/external-secrets tag v2.9.0, "
             "config/crds/bases/, and deploy/charts/external-secrets/values.schema.json) and "
             "pulumi-project.schema.json (pulumi/pulumi, sdk/go/common/workspace/project.json)"

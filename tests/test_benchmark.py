@@ -1,7 +1,6 @@
 """The benchmark measures what it says: an honest floor, the right chain, the right call count (no timings here)."""
 
 import json
-import os
 
 from bench.benchmark import PROJECT_DIR, critical_path, floor_file, run_real, sync_reads_per_hour
 from offline.harness import run_program, stack_file_config, unwrap_secrets
@@ -33,4 +32,3 @@ def test_critical_path_is_vault_key_secret_external_secret(stack_runs):
 def test_sync_reads_count_every_item_and_store_check(stack_runs):
     """Per hour: 11 ExternalSecrets × 2 items at 1h, plus one store check every 10 minutes."""
     assert sync_reads_per_hour(stack_runs["production"]) == 22 + 6
-    assert os.environ.get("BENCH_FLOOR_FILE") is None
