@@ -65,13 +65,17 @@ def _default_services() -> list[str]:
 
 
 def floor_file(run: ProgramRun) -> Path:
-    """The recording the floor program replays: every provider and resource, nothing else."""
+    """The recording the floor program replays: every provider and resource, with its dependencies."""
+    name_of = {r.urn: r.name for r in run.registrations if r.custom}
     recorded = [
         {
             "type": r.type,
             "name": r.name,
             "inputs": r.inputs,
             "provider": r.provider.split("::")[-2] if r.provider else None,
+            "dependsOn": sorted(
+                {name_of[u] for u in (*r.depends_on, *(u for us in r.property_dependencies.values() for u in us)) if u in name_of}
+            ),
         }
         for r in run.registrations
         if r.custom

@@ -1,9 +1,9 @@
 """The benchmark's floor: the very same resources registered straight through the SDK.
 
-Same types, names, inputs and providers as a recorded run of `__main__.py`, through the same
-typed SDK classes (`pulumi_oci.kms.Vault`, `pulumi_kubernetes.core.v1.Namespace`, ...), but
-with no settings, no component, no helpers and no dependencies between resources: what the
-program would cost if it did nothing but register. Reads the recording from $BENCH_FLOOR_FILE.
+Same types, names, inputs, providers and dependencies as a recorded run of `__main__.py`,
+through the same typed SDK classes (`pulumi_oci.kms.Vault`, `pulumi_kubernetes.core.v1.Namespace`,
+...), but with no settings, no component and no helpers: what the program would cost if it did
+nothing but register its resource graph. Reads the recording from $BENCH_FLOOR_FILE.
 """
 
 import importlib
@@ -54,17 +54,19 @@ def provider_kwargs(inputs: dict[str, Any]) -> dict[str, Any]:
     return {key: decoded(value) for key, value in kwargs(inputs).items()}
 
 
-providers: dict[str, pulumi.ProviderResource] = {}
+created: dict[str, pulumi.Resource] = {}
 for recorded in json.loads(Path(os.environ["BENCH_FLOOR_FILE"]).read_text()):
     inputs = dict(recorded["inputs"])
     if recorded["type"].startswith("pulumi:providers:"):
-        providers[recorded["name"]] = sdk_class(recorded["type"])(recorded["name"], **provider_kwargs(inputs))
+        created[recorded["name"]] = sdk_class(recorded["type"])(recorded["name"], **provider_kwargs(inputs))
         continue
-    opts = pulumi.ResourceOptions(provider=providers[recorded["provider"]])
+    provider = created[recorded["provider"]]
+    assert isinstance(provider, pulumi.ProviderResource)
+    opts = pulumi.ResourceOptions(provider=provider, depends_on=[created[name] for name in recorded["dependsOn"]])
     if recorded["type"].startswith("kubernetes:external-secrets.io/"):
-        pulumi_kubernetes.apiextensions.CustomResource(recorded["name"], **kwargs(inputs), opts=opts)
+        created[recorded["name"]] = pulumi_kubernetes.apiextensions.CustomResource(recorded["name"], **kwargs(inputs), opts=opts)
         continue
     if recorded["type"].startswith("kubernetes:"):
         inputs.pop("apiVersion", None)
         inputs.pop("kind", None)
-    sdk_class(recorded["type"])(recorded["name"], **kwargs(inputs), opts=opts)
+    created[recorded["name"]] = sdk_class(recorded["type"])(recorded["name"], **kwargs(inputs), opts=opts)

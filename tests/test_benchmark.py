@@ -7,7 +7,7 @@ from offline.harness import run_program, stack_file_config, unwrap_secrets
 
 
 def test_the_floor_registers_exactly_the_programs_resources(monkeypatch):
-    """Same types, names and inputs through the same SDK classes: the ratio compares like with like."""
+    """Same types, names, inputs and dependencies through the same SDK classes: the ratio compares like with like."""
     real = run_real("production")
     path = floor_file(real)
     monkeypatch.setenv("BENCH_FLOOR_FILE", str(path))
@@ -17,8 +17,14 @@ def test_the_floor_registers_exactly_the_programs_resources(monkeypatch):
     def inputs(run):
         return {(r.type, r.name): json.dumps(unwrap_secrets(r.inputs), sort_keys=True) for r in run.registrations if r.custom}
 
+    def dependencies(run):
+        return {
+            r.name: {u.rsplit("::", 1)[-1] for u in (*r.depends_on, *(u for us in r.property_dependencies.values() for u in us))}
+            for r in run.resources
+        }
+
     assert inputs(floor) == inputs(real)
-    assert all(not r.depends_on for r in floor.resources)
+    assert dependencies(floor) == dependencies(real)
 
 
 def test_critical_path_is_vault_key_secret_external_secret(stack_runs):
