@@ -79,12 +79,15 @@ def resource_view(r: Registration) -> dict[str, Any]:
     }
 
 
-def plan_view(run: ProgramRun) -> dict[str, Any]:
+Findings = list[tuple[Any, str]]  # (rule, message) from the policy pack's rules
+
+
+def plan_view(run: ProgramRun, findings: Findings) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "resources": [resource_view(r) for r in run.registrations],
         "outputs": {name: SECRET_SHOWN if e.secret else e.value for name, e in run.exports.items()},
-        "policy": [{"rule": rule.name, "level": rule.level, "message": m} for rule, m in policy_checks.check(run)],
+        "policy": [{"rule": rule.name, "level": rule.level, "message": m} for rule, m in findings],
     }
 
 
@@ -92,7 +95,7 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if colour else text
 
 
-def render_text(run: ProgramRun, markdown: bool, colour: bool = False) -> str:
+def render_text(run: ProgramRun, findings: Findings, markdown: bool, colour: bool = False) -> str:
     counts: dict[str, int] = {}
     for r in run.resources:
         counts[r.type] = counts.get(r.type, 0) + 1
@@ -116,7 +119,7 @@ def render_text(run: ProgramRun, markdown: bool, colour: bool = False) -> str:
     if markdown:
         lines.append("```\n\n</details>")
     lines += ["", "Outputs:" if not markdown else "**Outputs**", ""]
-    view = plan_view(run)
+    view = plan_view(run, findings)
     for name, value in view["outputs"].items():
         lines.append(f"  {name}: {json.dumps(value, sort_keys=True)}")
     lines += ["", "**Policy checks** (the CrossGuard pack's rules)" if markdown else "Policy checks:", ""]
@@ -192,16 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         print(compare_table(runs))
         return 0
+    pack_config = policy_checks.pack_config(args.project_dir)
+    findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
-        print(json.dumps([plan_view(run) for run in runs], indent=2, sort_keys=True))
+        print(json.dumps([plan_view(run, findings[run.stack]) for run in runs], indent=2, sort_keys=True))
     else:
         colour = sys.stdout.isatty() and not args.markdown and "NO_COLOR" not in os.environ
-        print("\n".join(render_text(run, args.markdown, colour) for run in runs))
+        print("\n".join(render_text(run, findings[run.stack], args.markdown, colour) for run in runs))
     if args.out:
         for run in runs:
             for path in write_files(run, args.out):
                 print(f"wrote {path}", file=sys.stderr)
-    mandatory = [(run.stack, rule.name) for run in runs for rule, _ in policy_checks.check(run) if rule.level == "mandatory"]
+    mandatory = [(stack, rule.name) for stack, found in findings.items() for rule, _ in found if rule.level == "mandatory"]
     for stack, rule in mandatory:
         print(f"POLICY: {stack} violates mandatory rule {rule}", file=sys.stderr)
     return 1 if mandatory else 0
