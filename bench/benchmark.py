@@ -38,7 +38,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from components.naming import PROJECT  # noqa: E402
-from offline.harness import STACKS, ProgramRun, run_program, stack_file_config  # noqa: E402
+from offline.harness import STACKS, ProgramRun, run_program, run_stack, stack_file_config  # noqa: E402
 
 TODAY = date(2026, 1, 1)
 SIZES = (11, 110, 550)
@@ -53,20 +53,8 @@ def ratio_spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
-def urls(services: list[str]) -> dict[str, str]:
-    return {s: f"<url-{s}>" for s in services}
-
-
 def run_real(stack: str, config: dict[str, Any] | None = None) -> ProgramRun:
-    config = config or stack_file_config(stack)
-    services = config.get(f"{PROJECT}:services") or _default_services()
-    return run_program(stack, config, urls(services), today=TODAY)
-
-
-def _default_services() -> list[str]:
-    from components.naming import DEFAULT_SERVICES
-
-    return list(DEFAULT_SERVICES)
+    return run_stack(stack, today=TODAY, config=config)
 
 
 def floor_file(run: ProgramRun) -> Path:

@@ -16,17 +16,11 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes
 
-from offline.harness import SECRET_MARK, SECRET_SIG
+from offline.harness import map_secrets
 
 
 def rewrap(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == SECRET_MARK:
-            return pulumi.Output.secret(rewrap(value["value"]))
-        return {k: rewrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rewrap(v) for v in value]
-    return value
+    return map_secrets(value, pulumi.Output.secret)
 
 
 def sdk_class(type_token: str) -> Any:

@@ -15,6 +15,12 @@ from typing import Literal
 
 RotationMethod = Literal["native", "keyVersion", "manual"]
 
+# The schedule as freeform tags on the key. The policy pack reads the same names
+# (policy/ecommerce_rules.py, which cannot import this module: it runs on its own).
+TAG_METHOD = "rotation-method"
+TAG_INTERVAL = "rotation-interval-days"
+TAG_ANCHOR = "rotation-anchor"
+
 
 @dataclass(frozen=True)
 class RotationSchedule:
@@ -39,11 +45,11 @@ class RotationSchedule:
 
     def tags(self) -> dict[str, str]:
         """Freeform tags that make the schedule visible to people, audits and policy checks."""
-        tags = {"rotation-method": self.method}
+        tags = {TAG_METHOD: self.method}
         if self.interval_days is not None:
-            tags["rotation-interval-days"] = str(self.interval_days)
+            tags[TAG_INTERVAL] = str(self.interval_days)
         if self.anchor is not None and self.method == "keyVersion":
-            tags["rotation-anchor"] = self.anchor.isoformat()
+            tags[TAG_ANCHOR] = self.anchor.isoformat()
         return tags
 
 

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pulumi
@@ -39,32 +40,45 @@ class StackInputs:
     today: date
 
 
+def project_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The `ecommerce-kms-vault:` keys of a config map, without that prefix."""
+    prefix = f"{PROJECT}:"
+    return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+
+
+def stack_file_path(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def stack_file_config(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml`, as written (encrypted `secure:` values left out)."""
+    # libyaml where PyYAML has it: the pure-Python parser costs more than the rest of the settings.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    config = (yaml.load(stack_file_path(project_dir, stack).read_text(), Loader=loader) or {}).get("config") or {}
+    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "secure" in v)}
+
+
 def _project_config() -> dict[str, Any]:
     """Every `ecommerce-kms-vault:` key the engine passed, so that unknown keys can be refused.
 
     pulumi.Config only answers for keys one asks about; the full set lives in the runtime's
     config map (and PULUMI_CONFIG, where older engines put it).
     """
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{PROJECT}:"
-    return {key[len(prefix):]: value for key, value in merged.items() if key.startswith(prefix)}
+    return project_keys({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
 
 
 def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, str]]:
     """Compartment and namespace of the other environments' stack files, where they say them."""
     found: dict[str, dict[str, str]] = {}
     for other in ENVIRONMENTS:
-        path = project_dir / f"Pulumi.{other}.yaml"
-        if other == stack or not path.exists():
+        if other == stack or not stack_file_path(project_dir, other).exists():
             continue
-        # libyaml where PyYAML has it: the pure-Python parser costs more than the rest of the settings.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        config = (yaml.load(path.read_text(), Loader=loader) or {}).get("config") or {}
-        kubernetes = config.get(f"{PROJECT}:kubernetes") or {}
+        config = project_keys(stack_file_config(project_dir, other))
+        kubernetes = config.get("kubernetes") or {}
         found[other] = {
             key: value
             for key, value in (
-                ("compartmentId", config.get(f"{PROJECT}:compartmentId")),
+                ("compartmentId", config.get("compartmentId")),
                 ("namespace", kubernetes.get("namespace") if isinstance(kubernetes, dict) else None),
             )
             if isinstance(value, str)

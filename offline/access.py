@@ -170,7 +170,6 @@ class Environment:
     compartment_id: str
     vault_id: str
     namespace: str
-    cluster_id: str
     sync_identity: Principal
 
 
@@ -189,7 +188,6 @@ def _environment(run: ProgramRun) -> Environment:
         compartment_id=vault.inputs["compartmentId"],
         vault_id=f"<{vault.name}-id>",
         namespace=store.namespace,
-        cluster_id=store.principal.cluster_id,
         sync_identity=store.principal,
     )
 

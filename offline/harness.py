@@ -14,20 +14,20 @@ import os
 import runpy
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
 import pulumi
-import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings import DATABASE_URLS_KEY
-from components.stack_config import CLOCK_VARIABLE
+from components.stack_config import CLOCK_VARIABLE, stack_file_path
+from components.stack_config import stack_file_config as read_stack_file
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 STACKS: Final = ("production", "staging", "development")
@@ -134,24 +134,28 @@ class ProgramRun:
         return [r for r in self.registrations if r.type == type_]
 
 
-def unwrap_secrets(value: Any) -> Any:
+def map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
+    """`value` with every secret-marked part replaced by `on_secret(its plain value)`."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == SECRET_MARK:
-            return unwrap_secrets(value["value"])
-        return {k: unwrap_secrets(v) for k, v in value.items()}
+            return on_secret(map_secrets(value["value"], on_secret))
+        return {k: map_secrets(v, on_secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
+        return [map_secrets(v, on_secret) for v in value]
     return value
 
 
+def unwrap_secrets(value: Any) -> Any:
+    return map_secrets(value, lambda plain: plain)
+
+
 def stack_file_config(stack_name: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The `config:` block of `Pulumi.<stack>.yaml`, as written (encrypted `secure:` values left out)."""
-    path = project_dir / f"Pulumi.{stack_name}.yaml"
+    """A stack file's config as written; an unknown stack names the stacks that exist."""
+    path = stack_file_path(project_dir, stack_name)
     if not path.exists():
         existing = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise KeyError(f"no stack '{stack_name}' (no {path.name}); stacks here: {', '.join(existing)}")
-    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "secure" in v)}
+    return read_stack_file(project_dir, stack_name)
 
 
 def placeholder_database_urls(services: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -251,9 +255,10 @@ def run_stack(
     database_urls: Mapping[str, str] | None = None,
     today: date | None = None,
     project_dir: Path = PROJECT_DIR,
+    config: Mapping[str, Any] | None = None,
 ) -> ProgramRun:
-    """Run one of the project's real stacks; database URLs not given become marked placeholders."""
-    config = stack_file_config(stack_name, project_dir)
+    """Run a stack (its stack file's config unless `config` is given); missing URLs become placeholders."""
+    config = dict(config) if config is not None else stack_file_config(stack_name, project_dir)
     if database_urls is None:
         services = config.get(f"{PROJECT}:services")
         database_urls = placeholder_database_urls(services if isinstance(services, list) else DEFAULT_SERVICES)

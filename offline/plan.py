@@ -25,7 +25,7 @@ import yaml
 
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, breaches, render_matrix
-from offline.harness import PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
+from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
 from offline.report import compare_table
 
 SECRET_SHOWN = "[secret]"
@@ -53,18 +53,18 @@ KUBERNETES_MANIFEST_TYPES = (
 )
 
 
-def redact(value: Any) -> Any:
-    """Secret-marked values become [secret]; nothing else changes."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == SECRET_MARK:
-            return SECRET_SHOWN
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
+def _whole_numbers(value: Any) -> Any:
     # The engine's wire format has only floats; a key length reads better as 32 than 32.0.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def redact(value: Any) -> Any:
+    """Secret-marked values become [secret], for printing."""
+    return _whole_numbers(map_secrets(value, lambda _: SECRET_SHOWN))
 
 
 def resource_view(r: Registration) -> dict[str, Any]:
@@ -162,9 +162,9 @@ def matrix_command(runs: list[ProgramRun]) -> int:
     return 1 if found else 0
 
 
-def database_urls_for(stack: str) -> dict[str, str] | None:
+def database_urls_by_stack() -> dict[str, dict[str, str]]:
     path = os.environ.get(DATABASE_URLS_VARIABLE)
-    return json.loads(Path(path).read_text()).get(stack) if path else None
+    return json.loads(Path(path).read_text()) if path else {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
 
     stacks = STACKS if args.stack == "all" or args.matrix or args.compare else (args.stack,)
     runs = []
+    urls = database_urls_by_stack()
     for stack in stacks:
         try:
-            runs.append(run_stack(stack, database_urls=database_urls_for(stack), project_dir=args.project_dir))
+            runs.append(run_stack(stack, database_urls=urls.get(stack), project_dir=args.project_dir))
         except KeyError as error:
             print(f"error: {error.args[0]}", file=sys.stderr)
             return 2
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.matrix:
         return matrix_command(runs)
     if args.compare:
-        print(compare_table(runs))
+        print(compare_table(runs, access_matrix(runs)))
         return 0
     pack_config = policy_checks.pack_config(args.project_dir)
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.naming import PROJECT
 from components.settings import load_stack_settings
+from components.stack_config import project_keys
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, stack_file_config
 
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -52,8 +52,7 @@ def pack_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     environments: dict[str, dict[str, str]] = {}
     ceilings: dict[str, int] = {}
     for stack in STACKS:
-        raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in stack_file_config(stack, project_dir).items() if k.startswith(f"{PROJECT}:")}
-        settings = load_stack_settings(raw, stack)
+        settings = load_stack_settings(project_keys(stack_file_config(stack, project_dir)), stack)
         environments[stack] = {
             "compartmentId": settings.compartment_id,
             "namespace": settings.kubernetes.namespace,
@@ -65,8 +64,7 @@ def pack_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return {rule.name: shared for rule in rules.RULES}
 
 
-def check(run: ProgramRun, config: dict[str, Any] | None = None) -> list[tuple[Any, str]]:
-    config = config or pack_config()
+def check(run: ProgramRun, config: dict[str, Any]) -> list[tuple[Any, str]]:
     return rules.violations(resources_of(run), rules.context_from(next(iter(config.values()))))
 
 

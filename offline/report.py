@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Final
 
 from components.naming import SECRET_KINDS
+from components.rotation import TAG_INTERVAL, TAG_METHOD
 from offline.access import access_matrix, render_matrix
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
 
@@ -22,11 +23,11 @@ COLOURS: Final = {"production": "#c62828", "staging": "#f57c00", "development": 
 def _rotation(run: ProgramRun) -> str:
     [key] = run.of_type("oci:Kms/key:Key")
     tags = key.inputs["freeformTags"]
-    method = tags["rotation-method"]
+    method = tags[TAG_METHOD]
     if method == "manual":
         return "manual"
     how = "OCI native" if method == "native" else "new key version"
-    return f"every {tags['rotation-interval-days']} days ({how})"
+    return f"every {tags[TAG_INTERVAL]} days ({how})"
 
 
 def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
@@ -53,8 +54,7 @@ def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
     }
 
 
-def compare_table(runs: list[ProgramRun]) -> str:
-    matrix = access_matrix(runs)
+def compare_table(runs: list[ProgramRun], matrix: dict[str, dict[str, bool]]) -> str:
     facts = {
         run.stack: _facts(run, [reader for reader, row in matrix.items() if row[run.stack]]) for run in runs
     }
@@ -137,7 +137,7 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "## Secret path structure\n\n"
             "The logical path is kept in each secret's metadata and tags; OCI's own secret name "
             "is `<service>.<secret>`, since `/` is not allowed there.\n\n" + _paths(runs),
-            "## Environment comparison\n\n" + compare_table(runs),
+            "## Environment comparison\n\n" + compare_table(runs, matrix),
             "## Who can read what (computed from the generated IAM statements and SecretStores)\n\n"
             + render_matrix(matrix),
         ]

@@ -112,7 +112,8 @@ def test_committed_architecture_doc_is_what_the_stacks_generate_now():
 
 def test_comparison_table_is_read_from_the_stacks(stack_runs):
     """The comparison shows each stack's real vault, rotation, namespace and access, as generated."""
-    table = compare_table([stack_runs[s] for s in STACKS])
+    runs = [stack_runs[s] for s in STACKS]
+    table = compare_table(runs, access_matrix(runs))
     assert "| **Key rotation** | every 90 days (new key version) | every 180 days (new key version) | manual |" in table
     assert "| **K8s namespace** | ecommerce-production | ecommerce-staging | ecommerce-development |" in table
     assert "| **Can read its secrets** | Production only | Staging only | Development only |" in table
