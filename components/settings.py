@@ -5,22 +5,20 @@ validated here, before any resource is registered, so that a typo or an unsafe v
 `pulumi up` with a message that names the key, the bad value, what is allowed and the
 command that fixes it. Presets (`strict`, `moderate`, `relaxed`) are data: a stack picks one
 and may override single values. Secret values never enter these models: database URLs stay
-Pulumi secret Outputs (see `database_urls`).
+Pulumi secret Outputs (`components/stack_config.py`). Presets live in `components/presets.py`,
+error messages in `components/settings_errors.py`.
 """
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 
-import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -31,40 +29,15 @@ from pydantic_core import PydanticCustomError
 from components.naming import (
     DEFAULT_SERVICES,
     OCI_SECRET_NAME_MAX,
-    PROJECT,
     SECRET_KINDS,
     default_namespace,
     oci_secret_name,
 )
+from components.presets import PRESETS, PresetName
 from components.rotation import RotationSchedule
 
 Environment = Literal["production", "staging", "development"]
 ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "development")
-PresetName = Literal["strict", "moderate", "relaxed"]
-
-# Config keys that hold secrets: read apart from the model, never echoed in a message.
-DATABASE_URLS_KEY: Final = "databaseUrls"
-KUBECONFIG_KEY: Final = "kubeconfig"
-SECRET_KEYS: Final = (DATABASE_URLS_KEY, KUBECONFIG_KEY)
-
-# The named presets. A stack's own values win over these, key by key.
-PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
-    "strict": {
-        "protect": True,
-        "keyRotation": {"automatic": True, "intervalDays": 90},
-        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": True},
-    },
-    "moderate": {
-        "protect": False,
-        "keyRotation": {"automatic": True, "intervalDays": 180},
-        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": False},
-    },
-    "relaxed": {
-        "protect": False,
-        "keyRotation": {"automatic": False},
-        "secrets": {"preventReuse": False, "preventReuseOfDeletedVersions": False},
-    },
-}
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-service$")
@@ -325,126 +298,3 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
         else:
             merged[key] = value
     return merged
-
-
-# --- reading a stack's config and reporting problems -----------------------------------
-
-
-class SettingsError(pulumi.RunError):
-    """A stack file mistake, reported by Pulumi as a plain message, not a traceback."""
-
-    def __init__(self, stack: str, problems: list[str]):
-        self.problems = problems
-        lines = [f"Pulumi.{stack}.yaml has {len(problems)} problem(s); nothing was created:"]
-        lines += [f"  - {p}" for p in problems]
-        super().__init__("\n".join(lines))
-
-
-def _fix(stack: str, key: str, kind: str) -> str:
-    path = re.sub(r"\.([0-9]+)", r"[\1]", key)  # Pulumi's path syntax for list items: services[1]
-    if kind == "extra_forbidden":
-        return f"remove it: pulumi config rm --path '{path}' --stack {stack}"
-    return f"fix: pulumi config set --path '{path}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    # A misplaced connection string must not end up in a log.
-    if re.search(r"://[^/\s]*@", text):
-        return "[redacted: looks like a credential]"
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _fields_at(loc: tuple[str, ...]) -> dict[str, Any]:
-    """The settings fields (by camelCase key) of the model found at `loc`; {} where there is none."""
-    model: Any = StackSettings
-    for part in loc:
-        field = {to_camel(n): f for n, f in getattr(model, "model_fields", {}).items()}.get(part)
-        if field is None:
-            return {}
-        model = field.annotation
-    return {to_camel(n): f for n, f in getattr(model, "model_fields", {}).items()}
-
-
-def _description(loc: tuple[str, ...]) -> str | None:
-    # An item of a list (`services.3`) is described by its list.
-    while loc and loc[-1].isdigit():
-        loc = loc[:-1]
-    field = _fields_at(loc[:-1]).get(loc[-1]) if loc else None
-    return field.description if field is not None else None
-
-
-def describe_errors(error: ValidationError, stack: str) -> list[str]:
-    problems = []
-    for detail in error.errors():
-        ctx = detail.get("ctx") or {}
-        loc = tuple(str(p) for p in detail["loc"])
-        key = ctx.get("key") or ".".join(loc)
-        value = ctx["value"] if "key" in ctx else detail.get("input")
-        message = detail["msg"]
-        if detail["type"] == "extra_forbidden":
-            message = f"unknown key (a typo?); allowed here: {', '.join(sorted(_fields_at(loc[:-1])))}"
-        elif detail["type"] == "missing":
-            message = "is required"
-        description = _description(loc) if "key" not in ctx else None
-        allowed = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
-        shown = "" if detail["type"] == "missing" else f" = {_shown(value)}"
-        problems.append(f"{PROJECT}:{key}{shown}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
-    return problems
-
-
-def parse_config_value(raw: Any) -> Any:
-    """Pulumi hands structured config to programs as JSON text and scalars as plain text."""
-    if isinstance(raw, str) and raw[:1] in "{[":
-        return json.loads(raw)
-    return raw
-
-
-def load_stack_settings(
-    config: Mapping[str, Any], stack: str, siblings: Mapping[str, Mapping[str, str]] | None = None
-) -> StackSettings:
-    """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix)."""
-    data = {key: parse_config_value(value) for key, value in config.items() if key not in SECRET_KEYS}
-    try:
-        return StackSettings.model_validate(data, context={"stack": stack, "siblings": siblings or {}})
-    except ValidationError as error:
-        raise SettingsError(stack, describe_errors(error, stack)) from None
-
-
-def load_database_urls(
-    raw: str | None, is_secret: bool, services: tuple[str, ...], stack: str
-) -> dict[str, pulumi.Output[str]]:
-    """Each service's database URL as a secret Output; which services have one is checked now.
-
-    The check runs on the plain config text so that a missing URL stops the program before any
-    resource is registered (an Output's contents are only known after registration starts).
-    """
-    key = f"{PROJECT}:{DATABASE_URLS_KEY}"
-
-    def set_command(service: str) -> str:
-        return f"pulumi config set --secret --path '{DATABASE_URLS_KEY}[\"{service}\"]' '<url>' --stack {stack}"
-
-    if raw is not None and not is_secret:
-        raise SettingsError(
-            stack,
-            [f"{key} is stored in plain text; remove it (pulumi config rm {DATABASE_URLS_KEY} --stack {stack}) "
-             f"and set each URL again with --secret, e.g. {set_command(services[0])}"],
-        )
-    try:
-        urls = json.loads(raw) if raw is not None else {}
-    except json.JSONDecodeError:
-        urls = None
-    if not isinstance(urls, dict) or not all(isinstance(v, str) and v for v in urls.values()):
-        raise SettingsError(
-            stack, [f"{key} must be a map of service name to a non-empty URL string; set each with {set_command(services[0])}"]
-        )
-    problems = [f"{key} has no URL for {service}; set it: {set_command(service)}" for service in services if service not in urls]
-    unknown = sorted(set(urls) - set(services))
-    if unknown:
-        problems.append(
-            f"{key} has URLs for services that are not in {PROJECT}:services: {', '.join(unknown)}; "
-            f"remove them (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{unknown[0]}\"]' --stack {stack}) or add the service"
-        )
-    if problems:
-        raise SettingsError(stack, problems)
-    return {service: pulumi.Output.secret(urls[service]) for service in services}

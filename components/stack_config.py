@@ -6,30 +6,30 @@ non-secret identifiers) so that one environment cannot be pointed at another's c
 or namespace by a copy-paste.
 """
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Final
 
 import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
 
 from components.naming import PROJECT
-from components.settings import (
-    DATABASE_URLS_KEY,
-    ENVIRONMENTS,
-    KUBECONFIG_KEY,
-    SettingsError,
-    StackSettings,
-    load_database_urls,
-    load_stack_settings,
-)
+from components.settings import ENVIRONMENTS, StackSettings
+from components.settings_errors import SettingsError, describe_errors
 
 # Pins the day key rotation is computed for (YYYY-MM-DD); unset means today, in UTC.
 CLOCK_VARIABLE: Final = "ECOMMERCE_KMS_VAULT_TODAY"
+
+# Config keys that hold secrets: read apart from the model, never echoed in a message.
+DATABASE_URLS_KEY: Final = "databaseUrls"
+KUBECONFIG_KEY: Final = "kubeconfig"
+SECRET_KEYS: Final = (DATABASE_URLS_KEY, KUBECONFIG_KEY)
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,63 @@ def today_from(environ: dict[str, str]) -> date:
         return date.fromisoformat(pinned)
     except ValueError:
         raise pulumi.RunError(f"{CLOCK_VARIABLE}={pinned!r} is not a date; use YYYY-MM-DD or unset it") from None
+
+
+def parse_config_value(raw: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text and scalars as plain text."""
+    if isinstance(raw, str) and raw[:1] in "{[":
+        return json.loads(raw)
+    return raw
+
+
+def load_stack_settings(
+    config: Mapping[str, Any], stack: str, siblings: Mapping[str, Mapping[str, str]] | None = None
+) -> StackSettings:
+    """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix)."""
+    data = {key: parse_config_value(value) for key, value in config.items() if key not in SECRET_KEYS}
+    try:
+        return StackSettings.model_validate(data, context={"stack": stack, "siblings": siblings or {}})
+    except ValidationError as error:
+        raise SettingsError(stack, describe_errors(error, stack)) from None
+
+
+def load_database_urls(
+    raw: str | None, is_secret: bool, services: tuple[str, ...], stack: str
+) -> dict[str, pulumi.Output[str]]:
+    """Each service's database URL as a secret Output; which services have one is checked now.
+
+    The check runs on the plain config text so that a missing URL stops the program before any
+    resource is registered (an Output's contents are only known after registration starts).
+    """
+    key = f"{PROJECT}:{DATABASE_URLS_KEY}"
+
+    def set_command(service: str) -> str:
+        return f"pulumi config set --secret --path '{DATABASE_URLS_KEY}[\"{service}\"]' '<url>' --stack {stack}"
+
+    if raw is not None and not is_secret:
+        raise SettingsError(
+            stack,
+            [f"{key} is stored in plain text; remove it (pulumi config rm {DATABASE_URLS_KEY} --stack {stack}) "
+             f"and set each URL again with --secret, e.g. {set_command(services[0])}"],
+        )
+    try:
+        urls = json.loads(raw) if raw is not None else {}
+    except json.JSONDecodeError:
+        urls = None
+    if not isinstance(urls, dict) or not all(isinstance(v, str) and v for v in urls.values()):
+        raise SettingsError(
+            stack, [f"{key} must be a map of service name to a non-empty URL string; set each with {set_command(services[0])}"]
+        )
+    problems = [f"{key} has no URL for {service}; set it: {set_command(service)}" for service in services if service not in urls]
+    unknown = sorted(set(urls) - set(services))
+    if unknown:
+        problems.append(
+            f"{key} has URLs for services that are not in {PROJECT}:services: {', '.join(unknown)}; "
+            f"remove them (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{unknown[0]}\"]' --stack {stack}) or add the service"
+        )
+    if problems:
+        raise SettingsError(stack, problems)
+    return {service: pulumi.Output.secret(urls[service]) for service in services}
 
 
 def read_stack_inputs(project_dir: Path) -> StackInputs:

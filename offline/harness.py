@@ -25,8 +25,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 
 from components.naming import DEFAULT_SERVICES, PROJECT
-from components.settings import DATABASE_URLS_KEY
-from components.stack_config import CLOCK_VARIABLE, stack_file_path
+from components.stack_config import CLOCK_VARIABLE, DATABASE_URLS_KEY, stack_file_path
 from components.stack_config import stack_file_config as read_stack_file
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.settings import load_stack_settings
-from components.stack_config import project_keys
+from components.stack_config import load_stack_settings, project_keys
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, stack_file_config
 
 POLICY_DIR = PROJECT_DIR / "policy"

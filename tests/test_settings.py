@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.naming import DEFAULT_SERVICES, PROJECT
-from components.settings import SettingsError
+from components.settings_errors import SettingsError
 from components.stack_config import CLOCK_VARIABLE
 from offline.harness import run_program, stack_file_config
 from tests.conftest import PINNED_TODAY
