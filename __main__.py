@@ -5,18 +5,21 @@ from pathlib import Path
 import pulumi
 
 from components.environment_vault import EnvironmentVault, EnvironmentVaultArgs
+from components.naming import component_name
 from components.providers import environment_providers
+from components.replacement_guard import FIXED_OUTPUT, deployed_guard, fixed_values
 from components.stack_config import read_stack_inputs
 
 inputs = read_stack_inputs(Path(__file__).parent)
 settings = inputs.settings
 environment_vault = EnvironmentVault(
-    f"ecommerce-{settings.environment}",
+    component_name(settings.environment),
     EnvironmentVaultArgs(
         settings=settings,
         database_urls=inputs.database_urls,
         providers=environment_providers(settings, inputs.kubeconfig),
         today=inputs.today,
+        guard=deployed_guard(settings, inputs.today),
     ),
 )
 
@@ -27,6 +30,8 @@ pulumi.export("managementEndpoint", environment_vault.management_endpoint)
 pulumi.export("secretIds", environment_vault.secret_ids)
 pulumi.export("namespace", environment_vault.namespace)
 pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
+# Read back by the next update's replacement guard.
+pulumi.export(FIXED_OUTPUT, fixed_values(settings))
 pulumi.export(
     "keyRotation",
     {

@@ -59,8 +59,8 @@ def run_real(stack: str, config: dict[str, Any] | None = None) -> ProgramRun:
 
 def floor_file(run: ProgramRun) -> Path:
     """The recording the floor program replays: every provider and resource, with its dependencies."""
-    name_of = {r.urn: r.name for r in run.registrations if r.custom}
-    recorded = [
+    name_of = {r.urn: r.name for r in (*run.reads, *(r for r in run.registrations if r.custom))}
+    recorded = [{"type": r.type, "name": r.name, "id": r.id, "read": True} for r in run.reads] + [
         {
             "type": r.type,
             "name": r.name,
@@ -69,6 +69,7 @@ def floor_file(run: ProgramRun) -> Path:
             "dependsOn": sorted(
                 {name_of[u] for u in (*r.depends_on, *(u for us in r.property_dependencies.values() for u in us)) if u in name_of}
             ),
+            "afterCreateHooks": list(r.after_create_hooks),
         }
         for r in run.registrations
         if r.custom

@@ -48,15 +48,26 @@ def provider_kwargs(inputs: dict[str, Any]) -> dict[str, Any]:
     return {key: decoded(value) for key, value in kwargs(inputs).items()}
 
 
+def hooks(names: list[str]) -> pulumi.ResourceHookBinding | None:
+    return pulumi.ResourceHookBinding(after_create=[pulumi.ResourceHook(n, lambda _: None) for n in names]) if names else None
+
+
 created: dict[str, pulumi.Resource] = {}
 for recorded in json.loads(Path(os.environ["BENCH_FLOOR_FILE"]).read_text()):
+    if recorded.get("read"):  # the StackReference the program reads its deployed state through
+        created[recorded["name"]] = pulumi.StackReference(recorded["name"], recorded["id"])
+        continue
     inputs = dict(recorded["inputs"])
     if recorded["type"].startswith("pulumi:providers:"):
         created[recorded["name"]] = sdk_class(recorded["type"])(recorded["name"], **provider_kwargs(inputs))
         continue
     provider = created[recorded["provider"]]
     assert isinstance(provider, pulumi.ProviderResource)
-    opts = pulumi.ResourceOptions(provider=provider, depends_on=[created[name] for name in recorded["dependsOn"]])
+    opts = pulumi.ResourceOptions(
+        provider=provider,
+        depends_on=[created[name] for name in recorded["dependsOn"]],
+        hooks=hooks(recorded["afterCreateHooks"]),
+    )
     if recorded["type"].startswith("kubernetes:external-secrets.io/"):
         created[recorded["name"]] = pulumi_kubernetes.apiextensions.CustomResource(recorded["name"], **kwargs(inputs), opts=opts)
         continue

@@ -4,12 +4,15 @@ Inside the environment's compartment: a KMS vault and AES-256 master key with it
 the secrets of every service encrypted with that key, the IAM policy that lets only this
 environment's sync identity read them, and in its Kubernetes namespace the SecretStore and
 ExternalSecrets that turn them into the Kubernetes Secrets the services read.
+
+The vault and the key are protected in every stack, because replacing either replaces every
+secret; what a setting may replace is decided by `components/replacement_guard.py`, and every
+child waits for that guard's verdict.
 """
 
 import base64
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
 
 import pulumi
 import pulumi_kubernetes as kubernetes
@@ -18,6 +21,7 @@ from pulumi import Output, ResourceOptions
 
 from components import iam, manifests
 from components.naming import (
+    COMPONENT_TYPE,
     SECRET_KINDS,
     SecretKind,
     child_name,
@@ -29,10 +33,14 @@ from components.naming import (
     vault_name,
 )
 from components.providers import Providers
+from components.replacement_guard import Replaced, unprotected
 from components.rotation import key_version_name
 from components.settings import StackSettings
+from components.vault_endpoint import after_vault_created
 
-TYPE_TOKEN: Final = "ecommerce:security:EnvironmentVault"
+# OCI's own template for a generated passphrase, set explicitly so that what the provider reads
+# back can never differ from what the program sends.
+GENERATED_PASSPHRASE_TEMPLATE = "%GENERATED_PASSPHRASE%"
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class EnvironmentVaultArgs:
     providers: Providers
     # The day rotation is computed for: injected so that tests and generated docs can pin it.
     today: date
+    # Resolves once the deployed state allows this update (replacement_guard.deployed_guard).
+    guard: pulumi.Input[pulumi.Resource]
 
 
 class EnvironmentVault(pulumi.ComponentResource):
@@ -54,11 +64,13 @@ class EnvironmentVault(pulumi.ComponentResource):
     kubernetes_secrets: dict[str, str]
 
     def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         s = args.settings
         env = s.environment
         tags = {"environment": env, "managed-by": "pulumi"}
-        in_region = ResourceOptions(parent=self, provider=args.providers.region, protect=s.protect)
+        self._guard = args.guard
+        lifted = unprotected(s)
+        in_region = args.providers.region
 
         vault = oci.kms.Vault(
             child_name(name, "vault"),
@@ -66,7 +78,13 @@ class EnvironmentVault(pulumi.ComponentResource):
             display_name=vault_name(env),
             vault_type=s.vault_type,
             freeform_tags=tags,
-            opts=in_region,
+            opts=self._child(
+                in_region,
+                protect="vault" not in lifted,
+                hooks=pulumi.ResourceHookBinding(
+                    after_create=[pulumi.ResourceHook(f"{name}-wait-for-management-endpoint", after_vault_created)]
+                ),
+            ),
         )
         schedule = s.rotation_schedule(args.today)
         native = schedule.method == "native"
@@ -85,7 +103,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 else None
             ),
             freeform_tags=tags | schedule.tags(),
-            opts=in_region,
+            opts=self._child(in_region, protect="key" not in lifted),
         )
         if schedule.period > 0:
             oci.kms.KeyVersion(
@@ -96,9 +114,10 @@ class EnvironmentVault(pulumi.ComponentResource):
                 # need: when the next period replaces this resource, Pulumi only forgets it.
                 # protect must be False explicitly: it is inherited, and a protected resource
                 # could not even be dropped from state.
-                opts=ResourceOptions(parent=self, provider=args.providers.region, retain_on_delete=True, protect=False),
+                opts=self._child(in_region, retain_on_delete=True, protect=False),
             )
 
+        protect_secrets = s.protect and "secrets" not in lifted
         secrets: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
         for service in s.services:
             secrets[service] = {}
@@ -119,7 +138,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                     secret_content=None if generated else self._base64_content(args.database_urls[service]),
                     enable_auto_generation=True if generated else None,
                     secret_generation_context=self._passphrase(s.secrets.jwt_length) if generated else None,
-                    opts=ResourceOptions.merge(in_region, ResourceOptions(additional_secret_outputs=["secret_content"])),
+                    opts=self._child(in_region, protect=protect_secrets, additional_secret_outputs=["secret_content"]),
                 )
 
         identity = iam.SyncIdentity(
@@ -134,10 +153,11 @@ class EnvironmentVault(pulumi.ComponentResource):
             description=f"Who may read and manage the {env} secrets (managed by Pulumi)",
             statements=vault.id.apply(lambda vault_id: self._statements(s, identity, vault_id)),
             freeform_tags=tags,
-            opts=ResourceOptions(parent=self, provider=args.providers.home_region),
+            # Policy names are unique in the tenancy: a replacement must delete the old one first.
+            opts=self._child(args.providers.home_region, delete_before_replace=True),
         )
 
-        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster)
+        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
         for service in s.services:
             manifest = manifests.external_secret(
                 env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval
@@ -150,11 +170,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 spec=manifest["spec"],
                 # Waiting for the secrets and the policy lets the first sync succeed instead of
                 # failing and backing off.
-                opts=ResourceOptions(
-                    parent=self,
-                    provider=args.providers.cluster,
-                    depends_on=[store, policy, *secrets[service].values()],
-                ),
+                opts=self._child(args.providers.cluster, depends_on=[store, policy, *secrets[service].values()]),
             )
 
         self.vault_id = vault.id
@@ -180,6 +196,29 @@ class EnvironmentVault(pulumi.ComponentResource):
             }
         )
 
+    def _child(
+        self,
+        provider: pulumi.ProviderResource,
+        *,
+        depends_on: list[pulumi.Resource] | None = None,
+        protect: bool | None = None,
+        retain_on_delete: bool | None = None,
+        delete_before_replace: bool | None = None,
+        hooks: pulumi.ResourceHookBinding | None = None,
+        additional_secret_outputs: list[str] | None = None,
+    ) -> ResourceOptions:
+        """Options of every child: parented here, on an explicit provider, after the guard's verdict."""
+        return ResourceOptions(
+            parent=self,
+            provider=provider,
+            depends_on=[self._guard, *(depends_on or [])],
+            protect=protect,
+            retain_on_delete=retain_on_delete,
+            delete_before_replace=delete_before_replace,
+            hooks=hooks,
+            additional_secret_outputs=additional_secret_outputs,
+        )
+
     @staticmethod
     def _base64_content(value: Output[str]) -> oci.vault.SecretSecretContentArgs:
         encoded = Output.secret(value.apply(lambda text: base64.b64encode(text.encode()).decode()))
@@ -189,7 +228,10 @@ class EnvironmentVault(pulumi.ComponentResource):
     def _passphrase(length: int) -> oci.vault.SecretSecretGenerationContextArgs:
         # A passphrase, not raw bytes: ESO hands the value to the service as text.
         return oci.vault.SecretSecretGenerationContextArgs(
-            generation_type="PASSPHRASE", generation_template="SECRETS_DEFAULT_PASSWORD", passphrase_length=length
+            generation_type="PASSPHRASE",
+            generation_template="SECRETS_DEFAULT_PASSWORD",
+            passphrase_length=length,
+            secret_template=GENERATED_PASSPHRASE_TEMPLATE,
         )
 
     @staticmethod
@@ -214,44 +256,48 @@ class EnvironmentVault(pulumi.ComponentResource):
         return statements
 
     def _kubernetes_store(
-        self, name: str, s: StackSettings, vault_id: Output[str], provider: kubernetes.Provider
+        self,
+        name: str,
+        s: StackSettings,
+        vault_id: Output[str],
+        provider: kubernetes.Provider,
+        lifted: set[Replaced],
     ) -> tuple[Output[str], kubernetes.apiextensions.CustomResource]:
         """Namespace, service account and SecretStore; returns the namespace name and the store."""
         k = s.kubernetes
-        opts = ResourceOptions(parent=self, provider=provider)
         labels = manifests.labels(s.environment)
         namespace: pulumi.Resource
         if k.manage_namespace == "create":
             namespace = kubernetes.core.v1.Namespace(
                 child_name(name, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.namespace, labels=labels),
-                opts=ResourceOptions.merge(opts, ResourceOptions(protect=s.protect)),
+                opts=self._child(provider, protect=s.protect and "namespace" not in lifted),
             )
         else:
             # An adopted namespace holds more than this program's objects: label it, never delete it.
             namespace = kubernetes.core.v1.NamespacePatch(
                 child_name(name, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaPatchArgs(name=k.namespace, labels=labels),
-                opts=ResourceOptions.merge(opts, ResourceOptions(retain_on_delete=True)),
+                opts=self._child(provider, retain_on_delete=True),
             )
-        in_namespace = ResourceOptions.merge(opts, ResourceOptions(depends_on=[namespace]))
         account = kubernetes.core.v1.ServiceAccount(
             child_name(name, "sync-account"),
             metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.service_account, namespace=k.namespace, labels=labels),
-            opts=in_namespace,
+            opts=self._child(provider, depends_on=[namespace]),
         )
         crds_ready: list[pulumi.Resource] = [namespace, account]
         if k.install_operator:
             crds_ready.append(
                 kubernetes.helm.v3.Release(
                     child_name(name, "external-secrets-operator"),
+                    name=manifests.OPERATOR_RELEASE,
                     chart=manifests.OPERATOR_CHART,
                     version=manifests.OPERATOR_VERSION,
                     repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=manifests.OPERATOR_REPOSITORY),
                     namespace=k.operator_namespace,
                     create_namespace=True,
                     values=manifests.operator_values(),
-                    opts=opts,
+                    opts=self._child(provider, protect=s.protect and "operator" not in lifted),
                 )
             )
         manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
@@ -261,6 +307,6 @@ class EnvironmentVault(pulumi.ComponentResource):
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=ResourceOptions.merge(opts, ResourceOptions(depends_on=crds_ready)),
+            opts=self._child(provider, depends_on=crds_ready),
         )
         return Output.from_input(k.namespace), store

@@ -17,6 +17,14 @@ ESO_API_VERSION: Final = "external-secrets.io/v1"
 OPERATOR_CHART: Final = "external-secrets"
 OPERATOR_VERSION: Final = "2.9.0"
 OPERATOR_REPOSITORY: Final = "https://charts.external-secrets.io"
+# Set explicitly: without it pulumi-kubernetes names the release `<resource name>-<8 hex>`, longer
+# than the 53 characters Helm accepts; stable, so replacing the resource keeps the same release.
+OPERATOR_RELEASE: Final = "external-secrets"
+
+# pulumi-kubernetes waits for this condition on create and update (`pulumi.com/waitFor`, since
+# v4.18.0) and fails the update after the timeout, naming the object. ESO reports "Ready" on
+# stores and ExternalSecrets (apis/externalsecrets/v1/externalsecret_types.go).
+WAIT_FOR_READY: Final = {"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "600"}
 
 STORE_REVALIDATION: Final = "10m"
 
@@ -43,7 +51,7 @@ def secret_store(
     return {
         "apiVersion": ESO_API_VERSION,
         "kind": "SecretStore",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels(environment)},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels(environment), "annotations": WAIT_FOR_READY},
         "spec": {
             "provider": {
                 "oracle": {
@@ -68,7 +76,12 @@ def external_secret(
     return {
         "apiVersion": ESO_API_VERSION,
         "kind": "ExternalSecret",
-        "metadata": {"name": service, "namespace": namespace, "labels": labels(environment), "annotations": annotations},
+        "metadata": {
+            "name": service,
+            "namespace": namespace,
+            "labels": labels(environment),
+            "annotations": annotations | WAIT_FOR_READY,
+        },
         "spec": {
             "refreshInterval": refresh_interval,
             "secretStoreRef": {"name": store, "kind": "SecretStore"},
@@ -91,6 +104,10 @@ def operator_values() -> dict[str, Any]:
     """Helm values of the ESO chart: only what an isolated, namespaced setup needs."""
     return {
         "installCRDs": True,
+        # Helm deletes a chart's CRDs on uninstall or release replacement, and Kubernetes then
+        # deletes every SecretStore and ExternalSecret of the cluster (and their Secrets):
+        # "keep" makes Helm leave them in place.
+        "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
         # Cluster-wide stores would let any namespace read any environment's vault.
         "processClusterStore": False,
         "processClusterExternalSecret": False,

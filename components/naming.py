@@ -9,6 +9,8 @@ from typing import Final, Literal
 
 PROJECT: Final = "ecommerce-kms-vault"
 SYSTEM: Final = "ecommerce"
+# The component's type token: one constant for the project, never built from an instance name.
+COMPONENT_TYPE: Final = "ecommerce:security:EnvironmentVault"
 
 SecretKind = Literal["database-url", "jwt-secret"]
 SECRET_KINDS: Final[tuple[SecretKind, ...]] = ("database-url", "jwt-secret")
@@ -30,6 +32,10 @@ DEFAULT_SERVICES: Final = tuple(
         "payment", "notification", "discount", "shipping", "return",
     )
 )
+
+
+def component_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}"
 
 
 def vault_name(environment: str) -> str:
@@ -65,3 +71,8 @@ def kubernetes_secret_name(service: str) -> str:
 def child_name(component: str, *parts: str) -> str:
     """Pulumi resource name of a component child, e.g. `ecommerce-staging-auth-service-jwt-secret`."""
     return "-".join((component, *parts))
+
+
+def child_urn(stack: str, environment: str, type_: str, *parts: str) -> str:
+    """The URN the engine gives a child of the environment's component, e.g. for `pulumi up --replace`."""
+    return f"urn:pulumi:{stack}::{PROJECT}::{COMPONENT_TYPE}${type_}::{child_name(component_name(environment), *parts)}"

@@ -4,7 +4,10 @@ The default `oci` and `kubernetes` providers are disabled in every stack file: w
 profile or kubectl context happens to be current must never decide where staging objects
 land. Each environment gets an OCI provider for its region, a second one for the tenancy's
 home region (OCI accepts IAM writes only there), and a Kubernetes provider pinned to its
-cluster's kubeconfig context.
+cluster's kubeconfig context. That provider names the cluster by its OCID
+(`cluster_identifier`): pulumi-kubernetes then replaces its objects only when the OCID changes,
+not whenever the kubeconfig or context name does, as a CI job's freshly generated kubeconfig
+would (provider/pkg/provider/provider.go, DiffConfig).
 """
 
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ def environment_providers(settings: StackSettings, kubeconfig: pulumi.Output[str
             f"kubernetes-{env}",
             context=settings.kubernetes.context,
             kubeconfig=kubeconfig,
+            cluster_identifier=settings.kubernetes.cluster_id,
             # An unreachable cluster must fail the update, not silently drop objects from state.
             delete_unreachable=False,
         ),

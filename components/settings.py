@@ -38,6 +38,11 @@ from components.rotation import RotationSchedule
 
 Environment = Literal["production", "staging", "development"]
 ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "development")
+# Settings fixed once the stack is deployed (components/replacement_guard.py says why each one is).
+FixedSettingKey = Literal[
+    "region", "vaultType", "keyProtectionMode", "kubernetes.clusterId", "kubernetes.manageNamespace",
+    "kubernetes.namespace", "kubernetes.operatorNamespace",
+]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-service$")
@@ -173,11 +178,21 @@ class StackSettings(Settings):
     region: Region = Field(description="OCI region of the vault and the cluster, such as eu-frankfurt-1")
     home_region: Region = Field(description="the tenancy's home region, where OCI accepts IAM writes")
     oci_profile: str | None = Field(default=None, min_length=1, description="profile in ~/.oci/config for both OCI providers")
-    vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = Field(default="DEFAULT", description="DEFAULT or VIRTUAL_PRIVATE")
+    vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = Field(
+        default="DEFAULT", description="DEFAULT or VIRTUAL_PRIVATE; fixed once the vault exists"
+    )
     key_protection_mode: Literal["HSM", "SOFTWARE"] = Field(
         default="HSM", description="HSM or SOFTWARE; fixed once the key exists"
     )
-    protect: bool = Field(description="Pulumi `protect` on vault, key and secrets: refuse to delete them")
+    protect: bool = Field(
+        description="Pulumi `protect` on the secrets, the namespace and the operator release "
+        "(the vault and the key are protected in every stack)"
+    )
+    allow_replacement: tuple[FixedSettingKey, ...] = Field(
+        default=(),
+        description="fixed settings whose change this one update may carry out, replacing what they need "
+        "(see README, 'Changing a fixed setting'); remove the entry after the update",
+    )
     key_rotation: KeyRotationSettings
     secrets: SecretSettings
     services: tuple[ServiceName, ...] = Field(
@@ -242,8 +257,9 @@ class StackSettings(Settings):
                 raise _setting_error(
                     "keyRotation.method",
                     rotation.method,
-                    "native auto-rotation exists only in VIRTUAL_PRIVATE vaults; use keyVersion "
-                    "(or set vaultType: VIRTUAL_PRIVATE)",
+                    "native auto-rotation exists only in VIRTUAL_PRIVATE vaults; use keyVersion (vaultType "
+                    "VIRTUAL_PRIVATE would allow it, but on a deployed stack that change replaces the vault, "
+                    "the key and every secret: README, 'Changing a fixed setting')",
                 )
             if not 60 <= (rotation.interval_days or 0) <= 365:
                 raise _setting_error(
@@ -258,7 +274,7 @@ class StackSettings(Settings):
         self._check_isolation((info.context or {}).get("siblings", {}))
         return self
 
-    def _check_isolation(self, siblings: Mapping[str, Mapping[str, str]]) -> None:
+    def _check_isolation(self, siblings: Mapping[str, Mapping[str, Any]]) -> None:
         """Refuse identifiers that belong to another environment (another stack file, or its default)."""
         namespace = self.kubernetes.namespace
         for other in ENVIRONMENTS:
@@ -274,6 +290,18 @@ class StackSettings(Settings):
                     "compartmentId",
                     self.compartment_id,
                     f"is {other}'s compartment (Pulumi.{other}.yaml): every environment needs its own",
+                )
+            shares_cluster = self.kubernetes.cluster_id == theirs.get("clusterId")
+            if shares_cluster and self.kubernetes.install_operator and theirs.get("installOperator"):
+                raise _setting_error(
+                    "kubernetes.installOperator",
+                    True,
+                    f"Pulumi.{other}.yaml installs External Secrets Operator on the same cluster "
+                    f"({self.kubernetes.cluster_id}), and a second release would collide with the first's CRDs and "
+                    f"cluster roles; exactly one stack per cluster installs it: keep it in the stack that installed it "
+                    f"first and set it to false in the other, e.g. pulumi config set --path "
+                    f"'kubernetes.installOperator' false --stack {self.environment} (on a stack that has already "
+                    f"installed it, false UNINSTALLS the operator: README, 'Removing things')",
                 )
 
     def rotation_schedule(self, today: date) -> RotationSchedule:

@@ -61,7 +61,11 @@ def _description(loc: tuple[str, ...]) -> str | None:
     return field.description if field is not None else None
 
 
-def describe_errors(error: ValidationError, stack: str) -> list[str]:
+SECRET_SHOWN = "[secret]"
+
+
+def describe_errors(error: ValidationError, stack: str, secret_keys: frozenset[str] = frozenset()) -> list[str]:
+    """One line per problem; the value of a key Pulumi holds as a secret shows as [secret]."""
     problems = []
     for detail in error.errors():
         ctx = detail.get("ctx") or {}
@@ -75,7 +79,8 @@ def describe_errors(error: ValidationError, stack: str) -> list[str]:
             message = "is required"
         description = _description(loc) if "key" not in ctx else None
         allowed = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
-        shown = "" if detail["type"] == "missing" else f" = {_shown(value)}"
+        secret = key.split(".")[0] in secret_keys
+        shown = "" if detail["type"] == "missing" else f" = {SECRET_SHOWN if secret else _shown(value)}"
         problems.append(f"{PROJECT}:{key}{shown}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
     return problems
 

@@ -3,7 +3,9 @@
 Everything is checked synchronously, before the program registers its first resource, so a
 mistake never leaves a stack half-created. The sibling stack files are read too (only their
 non-secret identifiers) so that one environment cannot be pointed at another's compartment
-or namespace by a copy-paste.
+or namespace by a copy-paste, nor install the operator on a cluster another stack installs it on.
+The stack's own file is read as written to see which leaves of `databaseUrls` are encrypted:
+the engine marks a whole structured key secret when any one leaf is (FACTS: Pulumi secret config).
 """
 
 import json
@@ -50,12 +52,29 @@ def stack_file_path(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
-def stack_file_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The `config:` block of `Pulumi.<stack>.yaml`, as written (encrypted `secure:` values left out)."""
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and "secure" in value
+
+
+def stack_file_raw_config(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml` exactly as written, `secure:` entries included."""
     # libyaml where PyYAML has it: the pure-Python parser costs more than the rest of the settings.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    config = (yaml.load(stack_file_path(project_dir, stack).read_text(), Loader=loader) or {}).get("config") or {}
-    return {k: v for k, v in config.items() if not (isinstance(v, dict) and "secure" in v)}
+    return (yaml.load(stack_file_path(project_dir, stack).read_text(), Loader=loader) or {}).get("config") or {}
+
+
+def stack_file_config(project_dir: Path, stack: str) -> dict[str, Any]:
+    """The `config:` block of `Pulumi.<stack>.yaml`, as written (encrypted `secure:` values left out)."""
+    return {k: v for k, v in stack_file_raw_config(project_dir, stack).items() if not _is_encrypted(v)}
+
+
+def plain_text_leaves(project_dir: Path, stack: str, key: str) -> list[str]:
+    """The entries of a structured secret key that the stack file holds in plain text."""
+    path = stack_file_path(project_dir, stack)
+    value = stack_file_raw_config(project_dir, stack).get(f"{PROJECT}:{key}") if path.exists() else None
+    if not isinstance(value, dict) or _is_encrypted(value):
+        return []
+    return sorted(str(entry) for entry, leaf in value.items() if not _is_encrypted(leaf))
 
 
 def _project_config() -> dict[str, Any]:
@@ -67,21 +86,24 @@ def _project_config() -> dict[str, Any]:
     return project_keys({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
 
 
-def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, str]]:
-    """Compartment and namespace of the other environments' stack files, where they say them."""
-    found: dict[str, dict[str, str]] = {}
+def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, Any]]:
+    """What the other environments' stack files say of compartment, namespace, cluster and operator."""
+    found: dict[str, dict[str, Any]] = {}
     for other in ENVIRONMENTS:
         if other == stack or not stack_file_path(project_dir, other).exists():
             continue
         config = project_keys(stack_file_config(project_dir, other))
-        kubernetes = config.get("kubernetes") or {}
+        kubernetes = config.get("kubernetes")
+        kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
         found[other] = {
             key: value
-            for key, value in (
-                ("compartmentId", config.get("compartmentId")),
-                ("namespace", kubernetes.get("namespace") if isinstance(kubernetes, dict) else None),
+            for key, value, kind in (
+                ("compartmentId", config.get("compartmentId"), str),
+                ("namespace", kubernetes.get("namespace"), str),
+                ("clusterId", kubernetes.get("clusterId"), str),
+                ("installOperator", kubernetes.get("installOperator"), bool),
             )
-            if isinstance(value, str)
+            if isinstance(value, kind)
         }
     return found
 
@@ -104,34 +126,56 @@ def parse_config_value(raw: Any) -> Any:
 
 
 def load_stack_settings(
-    config: Mapping[str, Any], stack: str, siblings: Mapping[str, Mapping[str, str]] | None = None
+    config: Mapping[str, Any],
+    stack: str,
+    siblings: Mapping[str, Mapping[str, Any]] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> StackSettings:
-    """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix)."""
+    """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix).
+
+    `secret_keys` are the keys Pulumi holds as secrets: a message about one never shows its value.
+    """
     data = {key: parse_config_value(value) for key, value in config.items() if key not in SECRET_KEYS}
     try:
         return StackSettings.model_validate(data, context={"stack": stack, "siblings": siblings or {}})
     except ValidationError as error:
-        raise SettingsError(stack, describe_errors(error, stack)) from None
+        raise SettingsError(stack, describe_errors(error, stack, secret_keys)) from None
+
+
+def set_secret_command(path: str, stack: str) -> str:
+    """How to store one secret value: the CLI prompts for it without echo (or reads standard input)."""
+    return (
+        f"pulumi config set --secret --path '{path}' --stack {stack} "
+        "(it prompts for the value without echoing it, or reads it from standard input)"
+    )
 
 
 def load_database_urls(
-    raw: str | None, is_secret: bool, services: tuple[str, ...], stack: str
+    raw: str | None, is_secret: bool, plain_leaves: list[str], services: tuple[str, ...], stack: str
 ) -> dict[str, pulumi.Output[str]]:
     """Each service's database URL as a secret Output; which services have one is checked now.
 
     The check runs on the plain config text so that a missing URL stops the program before any
     resource is registered (an Output's contents are only known after registration starts).
+    `plain_leaves` are the services whose URL the stack file holds unencrypted.
     """
     key = f"{PROJECT}:{DATABASE_URLS_KEY}"
 
     def set_command(service: str) -> str:
-        return f"pulumi config set --secret --path '{DATABASE_URLS_KEY}[\"{service}\"]' '<url>' --stack {stack}"
+        return set_secret_command(f'{DATABASE_URLS_KEY}["{service}"]', stack)
 
     if raw is not None and not is_secret:
         raise SettingsError(
             stack,
             [f"{key} is stored in plain text; remove it (pulumi config rm {DATABASE_URLS_KEY} --stack {stack}) "
              f"and set each URL again with --secret, e.g. {set_command(services[0])}"],
+        )
+    if plain_leaves:
+        raise SettingsError(
+            stack,
+            [f"{key}[\"{service}\"] is stored in plain text in Pulumi.{stack}.yaml (set without --secret); "
+             f"remove it (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{service}\"]' --stack {stack}) and set it "
+             f"again: {set_command(service)}" for service in plain_leaves],
         )
     try:
         urls = json.loads(raw) if raw is not None else {}
@@ -156,10 +200,12 @@ def load_database_urls(
 def read_stack_inputs(project_dir: Path) -> StackInputs:
     stack = pulumi.get_stack()
     config = _project_config()
-    settings = load_stack_settings(config, stack, sibling_identifiers(project_dir, stack))
+    secret_keys = frozenset(key for key in config if runtime_config.is_config_secret(f"{PROJECT}:{key}"))
+    settings = load_stack_settings(config, stack, sibling_identifiers(project_dir, stack), secret_keys)
     database_urls = load_database_urls(
         config.get(DATABASE_URLS_KEY),
-        runtime_config.is_config_secret(f"{PROJECT}:{DATABASE_URLS_KEY}"),
+        DATABASE_URLS_KEY in secret_keys,
+        plain_text_leaves(project_dir, stack, DATABASE_URLS_KEY),
         settings.services,
         stack,
     )
@@ -170,10 +216,10 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
             [
                 f"{PROJECT}:kubernetes.context is not set and there is no secret {PROJECT}:{KUBECONFIG_KEY}: "
                 "the program never uses whatever kubectl context is current; fix: pulumi config set --path "
-                f"'{PROJECT}:kubernetes.context' <context> --stack {stack}"
+                f"'kubernetes.context' <context> --stack {stack}"
             ],
         )
-    if kubeconfig is not None and not runtime_config.is_config_secret(f"{PROJECT}:{KUBECONFIG_KEY}"):
+    if kubeconfig is not None and KUBECONFIG_KEY not in secret_keys:
         raise SettingsError(
             stack,
             [f"{PROJECT}:{KUBECONFIG_KEY} holds credentials in plain text; set it again with "

@@ -40,10 +40,20 @@ def placeholder(what: str) -> str:
 
 
 class PlaceholderMocks(pulumi.runtime.Mocks):
-    """Echo the inputs; add the outputs OCI would compute, as marked placeholders."""
+    """Echo the inputs; add the outputs OCI would compute, as marked placeholders.
+
+    A StackReference answers with `deployed`: the outputs the referenced stack's last update
+    left (none for a stack never deployed), as the engine's builtin provider reads them.
+    """
+
+    def __init__(self, deployed: Mapping[str, Any] | None = None):
+        super().__init__()
+        self.deployed = dict(deployed or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            return args.inputs["name"], {**outputs, "outputs": self.deployed, "secretOutputNames": []}
         if args.typ == "oci:Kms/vault:Vault":
             outputs["managementEndpoint"] = placeholder(f"{args.name}-management-endpoint")
             outputs["cryptoEndpoint"] = placeholder(f"{args.name}-crypto-endpoint")
@@ -66,6 +76,8 @@ class Registration:
     custom: bool
     protect: bool
     retain_on_delete: bool
+    delete_before_replace: bool
+    after_create_hooks: tuple[str, ...]
     depends_on: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     additional_secret_outputs: tuple[str, ...]
@@ -81,10 +93,26 @@ class Registration:
         return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_MARK
 
 
+@dataclass(frozen=True)
+class Read:
+    """One read of an existing resource (a StackReference): it creates nothing."""
+
+    type: str
+    name: str
+    urn: str
+    id: str
+
+
 class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, mocks_: pulumi.runtime.Mocks):
         super().__init__(mocks_)
         self.registrations: list[Registration] = []
+        self.reads: list[Read] = []
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().ReadResource(request)
+        self.reads.append(Read(type=request.type, name=request.name, urn=response.urn, id=request.id))
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -98,6 +126,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom,
                 protect=request.protect,
                 retain_on_delete=request.retainOnDelete,
+                delete_before_replace=request.deleteBeforeReplace,
+                after_create_hooks=tuple(request.hooks.after_create),
                 depends_on=tuple(request.dependencies),
                 property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
@@ -118,6 +148,7 @@ class ProgramRun:
     stack: str
     config: Mapping[str, Any]
     registrations: list[Registration] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
     exports: dict[str, Export] = field(default_factory=dict)
     # From the program's first line to the last registration resolved: wall time, and the
     # process's CPU time (all threads), which other load on a shared machine disturbs less.
@@ -161,15 +192,22 @@ def placeholder_database_urls(services: list[str] | tuple[str, ...]) -> dict[str
     return {s: placeholder(f"database-url-of-{s}") for s in services}
 
 
-def engine_config(config: Mapping[str, Any], database_urls: Mapping[str, str] | None) -> tuple[dict[str, str], list[str]]:
-    """What the Pulumi engine hands a program: every value as text, objects as JSON; secret keys apart."""
-    as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    secret_keys = []
+def engine_config(
+    config: Mapping[str, Any], database_urls: Mapping[str, str] | None, secrets: Mapping[str, Any] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """What the Pulumi engine hands a program: every value as text, objects as JSON; secret keys apart.
+
+    `secrets` are further keys (full `namespace:key` names) given as the CLI decrypts `secure:` ones.
+    """
+
+    def as_text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    texts = {k: as_text(v) for k, v in config.items()}
+    secret = {k: as_text(v) for k, v in (secrets or {}).items()}
     if database_urls is not None:
-        key = f"{PROJECT}:{DATABASE_URLS_KEY}"
-        as_text[key] = json.dumps(dict(database_urls))
-        secret_keys.append(key)
-    return as_text, secret_keys
+        secret[f"{PROJECT}:{DATABASE_URLS_KEY}"] = json.dumps(dict(database_urls))
+    return texts | secret, sorted(secret)
 
 
 @contextlib.contextmanager
@@ -186,6 +224,13 @@ def _pinned_clock(today: date | None) -> Iterator[None]:
             os.environ[CLOCK_VARIABLE] = before
 
 
+def _quiet_about_reported_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A refused run leaves every waiting output holding the same RunError, which the run has
+    # already raised once; asyncio would log each of them again when it is collected.
+    if not isinstance(context.get("exception"), pulumi.RunError):
+        loop.default_exception_handler(context)
+
+
 def run_program(
     stack_name: str,
     config: Mapping[str, Any],
@@ -193,14 +238,19 @@ def run_program(
     today: date | None = None,
     preview: bool = True,
     program: Path = PROJECT_DIR / "__main__.py",
+    deployed: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
 ) -> ProgramRun:
     """Run `program` as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
+
+    `deployed` stands for the outputs of the stack's last update (None: never deployed).
 
     Raises what the program raises (a `pulumi.RunError` for a settings mistake); the monitor's
     registrations are then in the exception's `program_run` attribute.
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_quiet_about_reported_errors)
     # The mock monitor runs in executor threads and gives each its own event loop, which
     # nothing would close: own the threads, so their loops can be closed after the run.
     worker_loops: list[asyncio.AbstractEventLoop] = []
@@ -211,11 +261,11 @@ def run_program(
 
     executor = ThreadPoolExecutor(initializer=start_worker)
     loop.set_default_executor(executor)
-    monitor = RecordingMonitor(PlaceholderMocks())
+    monitor = RecordingMonitor(PlaceholderMocks(deployed))
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
-    runtime_config.set_all_config(*engine_config(config, database_urls))
-    run = ProgramRun(stack_name, dict(config), monitor.registrations)
+    runtime_config.set_all_config(*engine_config(config, database_urls, secrets))
+    run = ProgramRun(stack_name, dict(config), monitor.registrations, monitor.reads)
 
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
@@ -231,6 +281,15 @@ def run_program(
         error.program_run = run  # type: ignore[attr-defined]
         raise
     finally:
+        # A failed run leaves the SDK's global bookkeeping full of this loop's outputs and RPCs
+        # (every child waits on a refused guard), which set_mocks does not reset: the next run
+        # would await them after this loop is closed.
+        outputs: set[asyncio.Task[Any]] = getattr(settings.SETTINGS, "outputs")
+        for task in outputs:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the run has already raised the first one
+        outputs.clear()
+        settings._get_rpc_manager().clear()  # noqa: SLF001 - the SDK has no public reset
         loop.close()
         asyncio.set_event_loop(None)
         executor.shutdown(wait=True)
@@ -255,11 +314,14 @@ def run_stack(
     today: date | None = None,
     project_dir: Path = PROJECT_DIR,
     config: Mapping[str, Any] | None = None,
+    deployed: Mapping[str, Any] | None = None,
 ) -> ProgramRun:
     """Run a stack (its stack file's config unless `config` is given); missing URLs become placeholders."""
     config = dict(config) if config is not None else stack_file_config(stack_name, project_dir)
     if database_urls is None:
         services = config.get(f"{PROJECT}:services")
         database_urls = placeholder_database_urls(services if isinstance(services, list) else DEFAULT_SERVICES)
-    return run_program(stack_name, config, database_urls, today=today, program=project_dir / "__main__.py")
+    return run_program(
+        stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed
+    )
 

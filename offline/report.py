@@ -30,6 +30,20 @@ def _rotation(run: ProgramRun) -> str:
     return f"every {tags[TAG_INTERVAL]} days ({how})"
 
 
+PROTECTABLE: Final = {
+    "oci:Kms/vault:Vault": "vault",
+    "oci:Kms/key:Key": "key",
+    "oci:Vault/secret:Secret": "secrets",
+    "kubernetes:core/v1:Namespace": "namespace",
+    "kubernetes:helm.sh/v3:Release": "operator",
+}
+
+
+def _protected(run: ProgramRun) -> str:
+    kinds = [kind for type_, kind in PROTECTABLE.items() if run.of_type(type_) and all(r.protect for r in run.of_type(type_))]
+    return ", ".join(kinds) or "nothing"
+
+
 def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
     [vault] = run.of_type("oci:Kms/vault:Vault")
     [key] = run.of_type("oci:Kms/key:Key")
@@ -45,7 +59,7 @@ def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
         "Master key": f"{shape['algorithm']}-{length * 8}, {length} bytes",
         "Key protection": key.inputs["protectionMode"],
         "Key rotation": _rotation(run),
-        "Protected from deletion": "yes" if vault.protect else "no",
+        "Protected from deletion": _protected(run),
         "Secrets": f"{len(secrets)} ({len(secrets) // len(kinds)} services × {len(kinds)})",
         "Secret types": ", ".join(kinds),
         "K8s namespace": store.inputs["metadata"]["namespace"],

@@ -12,8 +12,9 @@ import pytest
 
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
 
-# A day in production's fourth rotation period (anchor 2026-01-01, 90 days): period 3.
-PINNED_TODAY = date(2026, 11, 30)
+# A day in production's fourth rotation period (anchor 2026-12-01, 90 days): period 3;
+# staging's second (180 days): period 1.
+PINNED_TODAY = date(2027, 9, 1)
 
 SCHEMAS_VARIABLE = "ECOMMERCE_SCHEMAS_DIR"
 

@@ -138,6 +138,7 @@ def test_vault_key_and_secret_inputs_are_accepted_by_the_oci_request_models(stac
                     generation_type=generation["generationType"],
                     generation_template=generation["generationTemplate"],
                     passphrase_length=int(generation["passphraseLength"]),
+                    secret_template=generation["secretTemplate"],
                 ),
                 secret_rules=[rule_model(rule) for rule in inputs.get("secretRules", [])],
             )

@@ -1,15 +1,19 @@
 """Bad settings are refused before anything is registered, each with its own clear message."""
 
 import copy
+import re
+import shlex
+import shutil
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
 from components.stack_config import CLOCK_VARIABLE
-from offline.harness import run_program, stack_file_config
+from offline.harness import PROJECT_DIR, run_program, stack_file_config
 from tests.conftest import PINNED_TODAY
 
 P = f"{PROJECT}:"
@@ -81,7 +85,7 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
     ("missing database URLs", "staging", lambda c: None,
      {s: URL for s in DEFAULT_SERVICES if s not in ("auth-service", "cart-service")},
      ["no URL for auth-service", "no URL for cart-service",
-      "pulumi config set --secret --path 'databaseUrls[\"auth-service\"]' '<url>' --stack staging"]),
+      "pulumi config set --secret --path 'databaseUrls[\"auth-service\"]' --stack staging (it prompts"]),
     ("database URL for an unknown service", "staging", lambda c: None,
      {**{s: URL for s in DEFAULT_SERVICES}, "ghost-service": URL}, ["ghost-service", "not in"]),
     ("no kubeconfig context", "staging", removed("kubernetes.context"), None,
@@ -91,6 +95,12 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
     ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
      [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
+    ("two stacks install the operator on one cluster", "staging",
+     setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
+     [f"{P}kubernetes.installOperator = true", "Pulumi.production.yaml installs External Secrets Operator",
+      "pulumi config set --path 'kubernetes.installOperator' false --stack staging", "UNINSTALLS"]),
+    ("unknown allowReplacement entry", "staging", setting("allowReplacement", ["compartmentId"]), None,
+     [f"{P}allowReplacement.0 = \"compartmentId\"", "'vaultType'"]),
 ]
 
 
@@ -124,6 +134,72 @@ def test_plain_text_database_urls_are_refused_without_echoing_them():
         run_program("staging", config, None, today=PINNED_TODAY)
     assert "stored in plain text" in str(refused.value)
     assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize("key", ["databaseURLs", "kubeConfig", "jwtSigningKey"])
+def test_a_secret_under_a_mistyped_key_is_reported_without_its_value(key):
+    """Whatever Pulumi holds as a secret prints as [secret], even under a key the program does not know."""
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", stack_file_config("staging"), {s: URL for s in DEFAULT_SERVICES},
+                    today=PINNED_TODAY, secrets={P + key: URL})
+    message = str(refused.value)
+    assert f"{P}{key} = [secret]: unknown key" in message
+    assert "hunter2" not in message and "postgres" not in message
+
+
+def test_a_database_url_stored_without_encryption_is_refused(tmp_path):
+    """One leaf set without --secret makes the whole key secret to the engine; the stack file still shows it."""
+    stack_file = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
+    stack_file["config"][P + "databaseUrls"] = {
+        **{s: {"secure": "v1:AAAA"} for s in DEFAULT_SERVICES if s != "cart-service"},
+        "cart-service": URL,
+    }
+    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(stack_file))
+    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path)
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", stack_file_config("staging"), {s: URL for s in DEFAULT_SERVICES},
+                    today=PINNED_TODAY, program=tmp_path / "__main__.py")
+    message = str(refused.value)
+    assert f'{P}databaseUrls["cart-service"] is stored in plain text in Pulumi.staging.yaml' in message
+    assert "pulumi config rm --path 'databaseUrls[\"cart-service\"]' --stack staging" in message
+    assert "auth-service" not in message and "hunter2" not in message
+
+
+def secret_values_on_the_command_line(text: str) -> list[str]:
+    """Every `pulumi config set --secret` in `text` that passes a value as an argument (the process list shows it).
+
+    Without a value the CLI prompts without echo, or reads standard input
+    (pulumi/pulumi pkg/cmd/pulumi/config/config.go, `config set`).
+    """
+    found = []
+    for match in re.finditer(r"pulumi config set --secret[^\n`]*", text):
+        words = shlex.split(match.group(0).split("(")[0].split("<")[0])
+        positional = [w for i, w in enumerate(words[3:], 3) if not w.startswith("-") and words[i - 1] != "--stack"]
+        if len(positional) > 1:  # the key, then a value
+            found.append(match.group(0))
+    return found
+
+
+def test_no_secret_is_ever_passed_as_a_command_line_argument():
+    """The README and the program's own messages set secrets by prompt or standard input only."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert "pulumi config set --secret" in readme
+    assert secret_values_on_the_command_line(readme) == []
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", stack_file_config("staging"), {}, today=PINNED_TODAY)
+    assert secret_values_on_the_command_line(str(refused.value)) == []
+    assert secret_values_on_the_command_line("pulumi config set --secret --path 'x' 'postgres://a' --stack s")
+
+
+def test_no_message_suggests_a_destructive_change_without_saying_so():
+    """Where a fix would touch a setting fixed once deployed, the message says what that change replaces."""
+    config = stack_file_config("staging")
+    config[P + "keyRotation"] = {**config[P + "keyRotation"], "method": "native"}
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", config, {s: URL for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
+    message = str(refused.value)
+    assert "vaultType VIRTUAL_PRIVATE" in message
+    assert "replaces the vault, the key and every secret" in message
 
 
 def test_a_credential_typed_into_the_wrong_key_is_not_echoed():

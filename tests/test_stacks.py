@@ -23,6 +23,18 @@ def only(run: ProgramRun, type_: str):
     return registration
 
 
+def guard_urn(run: ProgramRun) -> str:
+    [reference] = [r for r in run.reads if r.type == "pulumi:pulumi:StackReference"]
+    return reference.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_waits_for_the_replacement_guard(stack_runs, stack):
+    """No cloud or cluster object is registered before the deployed state has been checked."""
+    run = stack_runs[stack]
+    assert all(guard_urn(run) in r.depends_on for r in run.resources)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_creates_the_described_inventory(stack_runs, stack):
     """One vault, one key, 22 secrets, one namespaced store and 11 ExternalSecrets per environment."""
@@ -107,11 +119,14 @@ def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_ru
 
 
 @pytest.mark.parametrize(("stack", "protected"), [("production", True), ("staging", False), ("development", False)])
-def test_strict_preset_protects_vault_key_and_secrets(stack_runs, stack, protected):
-    """`pulumi destroy` or a removed line can never delete production's vault, key or secrets."""
+def test_vault_and_key_are_protected_everywhere_secrets_in_strict_stacks(stack_runs, stack, protected):
+    """Replacing the vault or key replaces every secret, so no stack lets the engine do it unasked
+    (it refuses to replace a protected resource: pulumi/pulumi step_generator.go); the strict preset
+    also protects the secrets, the namespace and the operator release."""
     run = stack_runs[stack]
-    for registration in run.of_type(VAULT) + run.of_type(KEY) + run.of_type(SECRET):
-        assert registration.protect is protected, registration.name
+    assert all(r.protect for r in run.of_type(VAULT) + run.of_type(KEY))
+    others = run.of_type(SECRET) + run.of_type("kubernetes:core/v1:Namespace") + run.of_type("kubernetes:helm.sh/v3:Release")
+    assert {r.protect for r in others} == {protected}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -133,7 +148,7 @@ def test_external_secrets_wait_for_their_sources(stack_runs, stack):
     for external in run.of_type(EXTERNAL_SECRET):
         service = external.inputs["metadata"]["name"]
         expected = {urn_of[f"ecommerce-{stack}-{service}-{kind}"] for kind in SECRET_KINDS}
-        expected |= {only(run, STORE).urn, only(run, POLICY).urn}
+        expected |= {only(run, STORE).urn, only(run, POLICY).urn, guard_urn(run)}
         assert set(external.depends_on) == expected
 
 
@@ -164,7 +179,10 @@ def test_database_urls_are_secret_and_jwt_secrets_never_pass_through_pulumi():
         else:
             assert secret.inputs["enableAutoGeneration"] is True
             assert "secretContent" not in secret.inputs
-            assert secret.plain_inputs["secretGenerationContext"]["generationType"] == "PASSPHRASE"
+            generation = secret.plain_inputs["secretGenerationContext"]
+            assert generation["generationType"] == "PASSPHRASE"
+            # OCI's own default template, sent explicitly: what the provider reads back cannot differ.
+            assert generation["secretTemplate"] == "%GENERATED_PASSPHRASE%"
     exported = json.dumps({name: export.value for name, export in run.exports.items()}, default=str)
     assert "s3cr3t" not in exported and "czNjcjN0" not in exported
     non_secret_inputs = json.dumps(
@@ -194,6 +212,7 @@ def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
     exports = stack_runs["production"].exports
     assert set(exports) == {
         "vaultId", "keyId", "managementEndpoint", "secretIds", "namespace", "kubernetesSecrets", "keyRotation",
+        "fixedSettings",
     }
     assert set(exports["secretIds"].value) == {
         secret_path("production", service, kind) for service in DEFAULT_SERVICES for kind in SECRET_KINDS

@@ -1,0 +1,268 @@
+"""Nothing is replaced or deleted by surprise.
+
+Which inputs force a replacement is read from the providers, not assumed: the pulumi-oci SDK marks
+every input OCI can change in place "(Updatable)" in its docstrings (the rest force a new resource,
+as terraform-provider-oci's ForceNew does); pulumi-kubernetes replaces an object whose
+`.metadata.name` or `.metadata.namespace` changes (provider/pkg/provider/provider.go, Diff) and a
+Helm release whose `.name` or `.namespace` does (helm_release.go, Diff); with `clusterIdentifier`
+set, its provider replaces everything only when that identifier changes (provider.go, DiffConfig).
+Every setting is changed in turn on the real program, and whatever it would make the engine
+replace or delete among the things that hold data must be a fixed setting the guard refuses.
+"""
+
+import copy
+import inspect
+import typing
+from functools import cache
+from typing import Any
+
+import pulumi_oci as oci
+import pytest
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+
+from components.naming import DEFAULT_SERVICES, PROJECT
+from components.replacement_guard import FIXED_OUTPUT, FIXED_SETTINGS, refused_changes
+from components.settings import StackSettings
+from components.settings_errors import SettingsError
+from components.stack_config import load_stack_settings, project_keys
+from offline.harness import ProgramRun, run_program, stack_file_config, unwrap_secrets
+from tests.conftest import PINNED_TODAY
+
+P = f"{PROJECT}:"
+VAULT, KEY, SECRET = "oci:Kms/vault:Vault", "oci:Kms/key:Key", "oci:Vault/secret:Secret"
+NAMESPACE, RELEASE = "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"
+
+# What holds data or running workloads: replacing or deleting one loses something.
+HOLDS_DATA = {VAULT, KEY, SECRET, NAMESPACE, RELEASE}
+
+OCI_CLASSES = {
+    VAULT: oci.kms.Vault,
+    KEY: oci.kms.Key,
+    "oci:Kms/keyVersion:KeyVersion": oci.kms.KeyVersion,
+    SECRET: oci.vault.Secret,
+    "oci:Identity/policy:Policy": oci.identity.Policy,
+}
+KUBERNETES_REPLACING = {RELEASE: {("name",), ("namespace",)}}
+KUBERNETES_OBJECT_REPLACING = {("metadata", "name"), ("metadata", "namespace")}
+PROVIDER_REPLACING = {
+    # A vault cannot move between regions: a region change can only mean new resources.
+    "pulumi:providers:oci": {("region",)},
+    "pulumi:providers:kubernetes": {("clusterIdentifier",)},
+}
+
+# One valid new value for every setting of the stack file (staging's), or why it is not changed here.
+CHANGES: dict[str, Any] = {
+    "preset": "relaxed",
+    "compartmentId": "ocid1.compartment.oc1..aaaaaaaaanothercompartment",
+    "region": "eu-amsterdam-1",
+    "homeRegion": "eu-amsterdam-1",
+    "ociProfile": "OTHER",
+    "vaultType": "VIRTUAL_PRIVATE",
+    "keyProtectionMode": "SOFTWARE",
+    "protect": True,
+    "allowReplacement": ["vaultType"],
+    "keyRotation.automatic": False,
+    "keyRotation.intervalDays": 90,
+    "keyRotation.anchorDate": "2026-12-15",
+    "secrets.preventReuse": False,
+    "secrets.preventReuseOfDeletedVersions": True,
+    "secrets.jwtLength": 24,
+    "iam.adminGroup": "other-secret-admins",
+    "iam.identityDomain": "OtherDomain",
+    "iam.denyOtherWorkloads": True,
+    "kubernetes.clusterId": "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaanothercluster",
+    "kubernetes.context": "other-context",
+    "kubernetes.namespace": "ecommerce-staging-two",
+    "kubernetes.manageNamespace": "adopt",
+    "kubernetes.serviceAccount": "other-sync",
+    "kubernetes.secretStore": "other-store",
+    "kubernetes.refreshInterval": "30m",
+    "kubernetes.operatorNamespace": "eso",
+}
+NOT_CHANGED = {
+    "environment": "must equal the stack name: it cannot change",
+    "keyRotation.method": "native needs vaultType VIRTUAL_PRIVATE, whose change is covered above",
+    "services": "removing a service deletes its secrets on purpose (protected in strict stacks)",
+    "kubernetes.installOperator": "false uninstalls the operator on purpose (its CRDs are kept)",
+}
+
+
+def leaf_settings(model: type[BaseModel] = StackSettings, prefix: str = "") -> set[str]:
+    leaves = set()
+    for name, field in model.model_fields.items():
+        key = prefix + to_camel(name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            leaves |= leaf_settings(annotation, key + ".")
+        else:
+            leaves.add(key)
+    return leaves
+
+
+def replace_forcing(type_: str) -> set[tuple[str, ...]]:
+    """Inputs whose change makes the provider replace a resource of `type_`."""
+    if type_ in OCI_CLASSES:
+        [documented, *_] = typing.get_overloads(OCI_CLASSES[type_].__init__)
+        return {(to_camel(name),) for name in _oci_inputs(type_) if f" {name}: (Updatable)" not in documented.__doc__}
+    if type_ in PROVIDER_REPLACING:
+        return PROVIDER_REPLACING[type_]
+    if type_.startswith("kubernetes:"):
+        return KUBERNETES_REPLACING.get(type_, KUBERNETES_OBJECT_REPLACING)
+    return set()
+
+
+@cache
+def _oci_inputs(type_: str) -> tuple[str, ...]:
+    parameters = inspect.signature(OCI_CLASSES[type_]._internal_init).parameters
+    return tuple(p for p in parameters if p not in ("__self__", "resource_name", "opts", "__props__"))
+
+
+def at(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def with_setting(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(config)
+    top, *rest = key.split(".")
+    if rest:
+        changed[P + top] = {**changed.get(P + top, {}), rest[0]: value}
+    else:
+        changed[P + top] = value
+    return changed
+
+
+def staging(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
+    services = config.get(P + "services", DEFAULT_SERVICES)
+    return run_program("staging", config, {s: "<url>" for s in services}, today=PINNED_TODAY, **kwargs)
+
+
+def lost(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
+    """(type, why) of everything holding data that `after` would make the engine replace or delete."""
+    now = {r.urn: r for r in after.registrations}
+    changed_providers = {
+        r.urn
+        for r in before.registrations
+        if r.urn in now and any(at(unwrap_secrets(r.inputs), p) != at(unwrap_secrets(now[r.urn].inputs), p) for p in replace_forcing(r.type))
+    }
+    found = set()
+    for r in before.resources:
+        if r.type not in HOLDS_DATA:
+            continue
+        if r.urn not in now:
+            found.add((r.type, "deleted"))
+            continue
+        provider = r.provider.rsplit("::", 1)[0]
+        if provider in changed_providers:
+            found.add((r.type, "its provider is replaced"))
+        for path in replace_forcing(r.type):
+            if at(r.plain_inputs, path) != at(now[r.urn].plain_inputs, path):
+                found.add((r.type, ".".join(path)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def one_service_staging() -> dict[str, Any]:
+    # What a setting reaches does not depend on how many services there are: one keeps this fast.
+    return with_setting(stack_file_config("staging"), "services", ["auth-service"])
+
+
+def test_every_setting_is_exercised():
+    """The table changes every key of the settings model, or says why it does not."""
+    assert set(CHANGES) | set(NOT_CHANGED) == leaf_settings()
+    assert not set(CHANGES) & set(NOT_CHANGED)
+
+
+def test_the_sdk_docstrings_mark_what_oci_replaces():
+    """The rule read from pulumi-oci matches what the facts say OCI replaces (and so can be trusted below)."""
+    assert replace_forcing(VAULT) >= {("vaultType",)}
+    assert ("compartmentId",) not in replace_forcing(VAULT)
+    assert replace_forcing(KEY) >= {("keyShape",), ("managementEndpoint",), ("protectionMode",)}
+    assert replace_forcing(SECRET) >= {("keyId",), ("secretName",), ("vaultId",)}
+    assert replace_forcing("oci:Identity/policy:Policy") >= {("compartmentId",), ("name",)}
+    assert ("statements",) not in replace_forcing("oci:Identity/policy:Policy")
+
+
+def test_settings_that_would_replace_or_delete_data_are_exactly_the_fixed_ones(one_service_staging):
+    """Changing any other setting replaces nothing that holds data; each fixed one does (so guarding it is needed)."""
+    before = staging(one_service_staging)
+    reaching = {}
+    for key, value in CHANGES.items():
+        found = lost(before, staging(with_setting(one_service_staging, key, value)))
+        if found:
+            reaching[key] = found
+    assert set(reaching) == set(FIXED_SETTINGS), reaching
+
+
+def test_policies_are_deleted_before_they_are_replaced(stack_runs):
+    """An IAM policy's name is unique in the tenancy, so its replacement must delete the old one first."""
+    for run in stack_runs.values():
+        policies = run.of_type("oci:Identity/policy:Policy")
+        assert policies and all(p.delete_before_replace for p in policies)
+
+
+def deployed_outputs(run: ProgramRun) -> dict[str, Any]:
+    """What the engine would hand back, through the StackReference, after `run` was deployed."""
+    return {name: export.value for name, export in run.exports.items()}
+
+
+def test_a_fixed_setting_change_on_a_deployed_stack_is_refused_before_anything(stack_runs):
+    """vaultType changed on a deployed stack: refused with key, both values, what it destroys and the steps."""
+    config = with_setting(stack_file_config("staging"), "vaultType", "VIRTUAL_PRIVATE")
+    with pytest.raises(SettingsError) as refused:
+        staging(config, deployed=deployed_outputs(stack_runs["staging"]))
+    message = str(refused.value)
+    for fragment in (
+        f'{P}vaultType = "VIRTUAL_PRIVATE": was "DEFAULT" when stack staging was last deployed',
+        "REPLACES the vault, and with it the key and every secret",
+        "pulumi config set --path 'vaultType' DEFAULT --stack staging",
+        "pulumi stack export --stack staging",
+        "pulumi config set --path 'allowReplacement[0]' vaultType --stack staging",
+    ):
+        assert fragment in message
+    assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
+
+
+def test_a_key_replacement_is_only_offered_together_with_the_vault(stack_runs):
+    """Re-created secrets would collide with the old names in the same vault: the steps replace the vault too."""
+    config = with_setting(stack_file_config("staging"), "keyProtectionMode", "SOFTWARE")
+    with pytest.raises(SettingsError) as refused:
+        staging(config, deployed=deployed_outputs(stack_runs["staging"]))
+    [vault] = stack_runs["staging"].of_type(VAULT)
+    assert f"pulumi up --stack staging --replace '{vault.urn}'" in str(refused.value)
+
+
+def test_an_allowed_replacement_lifts_protection_for_that_update_only(stack_runs):
+    """With allowReplacement the engine may replace vault, key and secrets; nothing else loses protection."""
+    config = with_setting(stack_file_config("production"), "vaultType", "VIRTUAL_PRIVATE")
+    config = with_setting(config, "allowReplacement", ["vaultType"])
+    run = run_program("production", config, {s: "<url>" for s in DEFAULT_SERVICES}, today=PINNED_TODAY,
+                      deployed=deployed_outputs(stack_runs["production"]))
+    assert not any(r.protect for r in run.of_type(VAULT) + run.of_type(KEY) + run.of_type(SECRET))
+    assert all(r.protect for r in run.of_type(NAMESPACE) + run.of_type(RELEASE))
+
+
+def test_a_stack_deployed_before_the_guard_existed_is_not_refused(stack_runs, one_service_staging):
+    """Outputs without fixedSettings: nothing to compare with, so nothing is refused."""
+    deployed = {k: v for k, v in deployed_outputs(stack_runs["staging"]).items() if k != FIXED_OUTPUT}
+    staging(with_setting(one_service_staging, "vaultType", "VIRTUAL_PRIVATE"), deployed=deployed)
+
+
+def test_a_first_deployment_with_a_stale_anchor_is_refused_and_a_preview_only_warned(one_service_staging):
+    """anchorDate a whole interval in the past would rotate the new key at once: `pulumi up` refuses."""
+    config = one_service_staging
+    with pytest.raises(SettingsError) as refused:
+        staging(config, preview=False)
+    message = str(refused.value)
+    assert "stack staging has never been deployed" in message and "key version v1" in message
+    assert f"pulumi config set --path 'keyRotation.anchorDate' {PINNED_TODAY.isoformat()} --stack staging" in message
+    staging(config, preview=True)
+    staging(config, preview=False, deployed={"vaultId": "<deployed>"})
+
+
+def test_a_setting_that_did_not_apply_before_is_no_change():
+    """Installing the operator where none was installed replaces nothing."""
+    settings = load_stack_settings(project_keys(stack_file_config("staging")), "staging")
+    assert refused_changes({"kubernetes.operatorNamespace": None}, settings, "staging") == []
