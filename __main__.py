@@ -27,6 +27,8 @@ pulumi.export("managementEndpoint", environment_vault.management_endpoint)
 pulumi.export("secretIds", environment_vault.secret_ids)
 pulumi.export("namespace", environment_vault.namespace)
 pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
+# For a tenancy administrator to grant the CI identity before its first `pulumi up`.
+pulumi.export("deployerPolicy", environment_vault.deployer_statements)
 pulumi.export(
     "keyRotation",
     {

@@ -68,7 +68,7 @@ def _project_config() -> dict[str, Any]:
 
 
 def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, str]]:
-    """Compartment and namespace of the other environments' stack files, where they say them."""
+    """Compartment, namespace and cluster of the other environments' stack files, where they say them."""
     found: dict[str, dict[str, str]] = {}
     for other in ENVIRONMENTS:
         if other == stack or not stack_file_path(project_dir, other).exists():
@@ -80,6 +80,7 @@ def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, st
             for key, value in (
                 ("compartmentId", config.get("compartmentId")),
                 ("namespace", kubernetes.get("namespace") if isinstance(kubernetes, dict) else None),
+                ("clusterId", kubernetes.get("clusterId") if isinstance(kubernetes, dict) else None),
             )
             if isinstance(value, str)
         }

@@ -66,6 +66,7 @@ class Registration:
     custom: bool
     protect: bool
     retain_on_delete: bool
+    delete_before_replace: bool
     depends_on: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     additional_secret_outputs: tuple[str, ...]
@@ -98,6 +99,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom,
                 protect=request.protect,
                 retain_on_delete=request.retainOnDelete,
+                delete_before_replace=request.deleteBeforeReplace,
                 depends_on=tuple(request.dependencies),
                 property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
