@@ -8,8 +8,7 @@ import pytest
 from components import iam
 from components.naming import PROJECT
 from offline.access import TARGET_VARIABLES, access_matrix, parse
-from offline.harness import STACKS, ProgramRun, run_stack, stack_file_config
-from tests.conftest import PINNED_TODAY
+from offline.harness import STACKS, ProgramRun, stack_file_config
 
 POLICY = "oci:Identity/policy:Policy"
 
@@ -107,13 +106,6 @@ def test_deny_statements_are_off_unless_asked_for(stack_runs, stack):
     """Deny policies must first be enabled tenancy-wide; no stack writes them by default."""
     assert not [s for s in statements(stack_runs[stack]) if s.startswith("Deny")]
     assert len(stack_runs[stack].of_type(POLICY)) == 1
-
-
-@pytest.fixture(scope="module")
-def production_with_denies() -> ProgramRun:
-    config = stack_file_config("production")
-    config[f"{PROJECT}:iam"] = {**config[f"{PROJECT}:iam"], "denyOtherWorkloads": True}
-    return run_stack("production", today=PINNED_TODAY, config=config)
 
 
 def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
