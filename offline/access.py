@@ -361,7 +361,8 @@ def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tup
     )
     # The services read through every store of their namespace, whichever identity it uses.
     services = tuple(s.principal for s in all_stores if s.namespace == environment.namespace)
-    identities = [Identity(run.stack, "sync", SYNC.label, services, SYNC.promise)]
+    workload = f"{settings.kubernetes.namespace}/{settings.kubernetes.service_account}"
+    identities = [Identity(run.stack, "sync", f"{SYNC.label} ({workload})", services, SYNC.promise)]
     roles = TIERS[settings.iam.tier]
     for role, group in settings.iam.role_groups().items():
         member = Principal("user", groups=frozenset({f"{settings.iam.identity_domain}/{group}"}))

@@ -12,9 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from components import iam
 from components.naming import SECRET_KINDS
+from components.presets import SYNC, TIERS, TierName
 from components.rotation import TAG_INTERVAL, TAG_METHOD
-from offline.access import NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
+from offline.access import DELETIONS, NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, unwrap_secrets
 
 DOCS_TODAY: Final = date(2026, 1, 1)
@@ -109,6 +111,50 @@ def iam_policy_text(run: ProgramRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tier_table() -> str:
+    """What each tier promises each role on its own environment's secrets (the README shows this table)."""
+    check = {True: "✅", False: "❌"}
+    lines = [
+        "| Tier | Identity (setting) | Read values | Write new versions | Delete vault, key, secrets |",
+        "|---|---|---|---|---|",
+    ]
+    for tier, roles in TIERS.items():
+        for name, role in [("sync", SYNC), *roles.items()]:
+            who = "sync identity (ESO's workload identity)" if name == "sync" else f"{role.label} (`iam.{name}Group`)"
+            p = role.promise
+            lines.append(f"| {tier} | {who} | {check[p.read]} | {check[p.write]} | {check[p.delete]} |")
+    return "\n".join(lines) + "\n"
+
+
+def people_table(matrix: AccessMatrix) -> str:
+    """Per environment, who can read, write and delete its secrets: computed (the README shows this table)."""
+    check = {True: "✅", False: "❌"}
+    tiers = {e.name: e.tier for e in matrix.environments}
+    lines = [
+        "| Environment (tier) | Identity | Read values | Write new versions | Delete vault, key, secrets |",
+        "|---|---|---|---|---|",
+    ]
+    for identity, cells in matrix.rows.items():
+        own = cells[identity.environment]
+        deletes = check[bool(own.deletes)] if own.deletes in (frozenset(), frozenset(DELETIONS)) else own.render()
+        lines.append(
+            f"| {identity.environment} ({tiers[identity.environment]}) | {identity.label} "
+            f"| {check[own.read]} | {check[own.write]} | {deletes} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def tier_statements(tier: TierName) -> str:
+    """The statements a tier generates, with symbolic names for what each stack fills in."""
+    scope = iam.Scope("<compartmentId>", {"vaults": "<vault OCID>", "keys": "<key OCID>", "policies": "ecommerce-<environment>-secrets-access"})
+    identity = iam.SyncIdentity("<kubernetes.clusterId>", "<kubernetes.namespace>", "<kubernetes.serviceAccount>")
+    lines = ["# sync identity", *iam.sync_statements(identity, scope)]
+    for name, role in TIERS[tier].items():
+        subject = iam.group_subject("<iam.identityDomain>", f"<iam.{name}Group>")
+        lines += [f"# {role.label}", *iam.role_statements(role, subject, scope)]
+    return "\n".join(lines) + "\n"
+
+
 def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
     lines = ["```mermaid", "graph TB"]
     for run in runs:
@@ -184,6 +230,7 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "The logical path is kept in each secret's metadata and tags; OCI's own secret name "
             "is `<service>.<secret>`, since `/` is not allowed there.\n\n" + _paths(runs),
             "## Environment comparison\n\n" + compare_table(runs, matrix),
+            "## What each access tier promises\n\n" + tier_table(),
             "## Who can read, write and delete what (computed from the generated IAM statements and SecretStores)\n\n"
             + render_matrix(matrix),
             "## The IAM statements of each environment (generated)\n\n"

@@ -24,7 +24,7 @@ from offline.access import (
 )
 from components.naming import PROJECT
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
-from offline.report import ARCHITECTURE, compare_table, render_docs
+from offline.report import ARCHITECTURE, compare_table, people_table, render_docs, tier_statements
 from tests.conftest import PINNED_TODAY
 
 WORKLOAD = Principal("workload", "ns-a", "sa-a", "cluster-a")
@@ -222,7 +222,7 @@ def test_a_policy_pointed_at_production_breaks_the_contract_and_fails_the_comman
     violations = access_matrix(runs).violations()
     assert ("staging", "sync", "production") in {(i.environment, i.role, o) for i, o in violations}
     assert plan.matrix_command(runs) == 1
-    assert "CONTRACT: Staging sync identity on production's secrets can read" in capsys.readouterr().err
+    assert "CONTRACT: Staging sync identity (ecommerce-staging/ecommerce-secrets-sync) on production's secrets can read" in capsys.readouterr().err
 
 
 def test_a_tier_broken_on_purpose_fails_the_matrix_command(monkeypatch, capsys):
@@ -247,6 +247,14 @@ def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs):
     assert "| **Can read its secrets** | Production only | Staging only | Development only |" in table
     assert "| **Reads secret values** | sync identity | sync identity, administrators, readers | sync identity, developers |" in table
     assert "| **Deletes vault, key, secrets** | nobody |" in table
+
+
+def test_the_readme_shows_who_does_what_and_the_statements_as_generated(stack_runs):
+    """The README's isolation table and per-tier statements are what the program computes now, not prose that drifts."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert people_table(access_matrix([stack_runs[s] for s in STACKS])) in readme
+    for tier in TIERS:
+        assert tier_statements(tier) in readme, tier
 
 
 def test_a_broken_stack_file_gets_the_programs_own_settings_error(tmp_path, capsys):
