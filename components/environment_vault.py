@@ -21,17 +21,17 @@ from components.naming import (
     SECRET_KINDS,
     SecretKind,
     child_name,
+    deny_policy_name,
     key_name,
     kubernetes_secret_name,
-    deny_policy_name,
     oci_secret_name,
     policy_name,
     secret_path,
     vault_name,
 )
+from components.presets import TIERS
 from components.providers import Providers
 from components.rotation import key_version_name
-from components.presets import TIERS
 from components.settings import StackSettings
 
 TYPE_TOKEN: Final = "ecommerce:security:EnvironmentVault"

@@ -45,7 +45,7 @@ BROKEN = "Allow groop 'Default'/'x' to read secret-bundles in compartment id oci
 
 
 def python_312_or_newer() -> str | None:
-    """$ECOMMERCE_PYTHON312, else python3.13/python3.12/python3 on PATH, else pyenv's versions."""
+    """$ECOMMERCE_PYTHON312, else python3.13/python3.12/python3 on PATH, else pyenv's versions, newest first."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = [
         os.environ.get(PYTHON_VARIABLE),
@@ -53,7 +53,9 @@ def python_312_or_newer() -> str | None:
         *sorted(glob.glob(str(pyenv / "versions" / "3.1[2-9]*" / "bin" / "python3")), reverse=True),
     ]
     for candidate in filter(None, candidates):
-        # pyenv's shims exist on PATH but fail unless that version is selected: try each one.
+        # pyenv's shims fail unless their version is selected; its versions are tried directly.
+        if Path(candidate).parent == pyenv / "shims":
+            continue
         check = [candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"]
         if subprocess.run(check, capture_output=True).returncode == 0:
             return candidate
