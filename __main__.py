@@ -32,6 +32,8 @@ pulumi.export("namespace", environment_vault.namespace)
 pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
 # Read back by the next update's replacement guard.
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
+# For a tenancy administrator to grant the CI identity before its first `pulumi up`.
+pulumi.export("deployerPolicy", environment_vault.deployer_statements)
 pulumi.export(
     "keyRotation",
     {

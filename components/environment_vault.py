@@ -25,6 +25,7 @@ from components.naming import (
     SECRET_KINDS,
     SecretKind,
     child_name,
+    deny_policy_name,
     key_name,
     kubernetes_secret_name,
     oci_secret_name,
@@ -32,6 +33,7 @@ from components.naming import (
     secret_path,
     vault_name,
 )
+from components.presets import TIERS
 from components.providers import Providers
 from components.replacement_guard import Replaced, unprotected
 from components.rotation import key_version_name
@@ -62,6 +64,7 @@ class EnvironmentVault(pulumi.ComponentResource):
     secret_ids: Output[dict[str, str]]
     namespace: Output[str]
     kubernetes_secrets: dict[str, str]
+    deployer_statements: list[str]
 
     def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -146,16 +149,31 @@ class EnvironmentVault(pulumi.ComponentResource):
             namespace=s.kubernetes.namespace,
             service_account=s.kubernetes.service_account,
         )
+        # Policy names are unique in the tenancy: a replacement (new name or compartment) must
+        # delete the old policy before creating the new one, or OCI refuses the name.
+        # Policy names are unique in the tenancy: a replacement must delete the old one first.
+        in_home_region = self._child(args.providers.home_region, delete_before_replace=True)
         policy = oci.identity.Policy(
             child_name(name, "secrets-access"),
             compartment_id=s.compartment_id,
             name=policy_name(env),
-            description=f"Who may read and manage the {env} secrets (managed by Pulumi)",
-            statements=vault.id.apply(lambda vault_id: self._statements(s, identity, vault_id)),
+            description=f"Who may read and manage the {env} secrets ({s.iam.tier} tier; managed by Pulumi)",
+            statements=Output.all(vault.id, key.id).apply(lambda ids: self._allow_statements(s, identity, *ids)),
             freeform_tags=tags,
-            # Policy names are unique in the tenancy: a replacement must delete the old one first.
-            opts=self._child(args.providers.home_region, delete_before_replace=True),
+            opts=in_home_region,
         )
+        if s.iam.deny_other_workloads:
+            # A policy of its own: once Deny policies are enabled, only administrators may change a
+            # policy holding a Deny statement, and the Allows must stay editable by the deployer.
+            oci.identity.Policy(
+                child_name(name, "secrets-deny"),
+                compartment_id=s.compartment_id,
+                name=deny_policy_name(env),
+                description=f"Keeps every other workload away from the {env} secrets (managed by Pulumi)",
+                statements=iam.deny_statements(identity, s.compartment_id),
+                freeform_tags=tags,
+                opts=in_home_region,
+            )
 
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
         for service in s.services:
@@ -185,6 +203,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         )
         self.namespace = namespace
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
+        self.deployer_statements = self._deployer_statements(s)
         self.register_outputs(
             {
                 "vault_id": self.vault_id,
@@ -193,6 +212,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 "secret_ids": self.secret_ids,
                 "namespace": self.namespace,
                 "kubernetes_secrets": self.kubernetes_secrets,
+                "deployer_statements": self.deployer_statements,
             }
         )
 
@@ -246,14 +266,24 @@ class EnvironmentVault(pulumi.ComponentResource):
         ]
 
     @staticmethod
-    def _statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str) -> list[str]:
-        statements = [
-            *iam.sync_statements(identity, s.compartment_id, vault_id),
-            *iam.admin_statements(s.iam.identity_domain, s.iam.admin_group, s.compartment_id, vault_id),
+    def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
+        """The sync identity's statements, then each named group's, by the role the tier gives it."""
+        scope = iam.Scope(s.compartment_id, {"vaults": vault_id, "keys": key_id})
+        roles = TIERS[s.iam.tier]
+        return iam.sync_statements(identity, scope) + [
+            statement
+            for role, group in s.iam.role_groups().items()
+            if role != "deployer"
+            for statement in iam.role_statements(roles[role], iam.group_subject(s.iam.identity_domain, group), scope)
         ]
-        if s.iam.deny_other_workloads:
-            statements += iam.deny_statements(identity, s.compartment_id)
-        return statements
+
+    @staticmethod
+    def _deployer_statements(s: StackSettings) -> list[str]:
+        """What the identity running `pulumi up` needs: granted once by a tenancy administrator,
+        before the first deployment (a policy cannot be written by the identity it empowers)."""
+        scope = iam.Scope(s.compartment_id, {"policies": policy_name(s.environment)})
+        subject = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
+        return iam.role_statements(TIERS[s.iam.tier]["deployer"], subject, scope)
 
     def _kubernetes_store(
         self,

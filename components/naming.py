@@ -54,6 +54,10 @@ def policy_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}-secrets-access"
 
 
+def deny_policy_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-secrets-deny"
+
+
 def secret_path(environment: str, service: str, kind: SecretKind) -> str:
     """The logical path of the product description: `ecommerce/<env>/<service>/<secret>`."""
     return f"{SYSTEM}/{environment}/{service}/{kind}"
