@@ -26,6 +26,7 @@ from components.naming import (
     COMPONENT_TYPE,
     SecretKind,
     child_name,
+    deny_policy_name,
     events_policy_name,
     events_topic_name,
     key_name,
@@ -36,6 +37,7 @@ from components.naming import (
     secret_resource_name,
     vault_name,
 )
+from components.presets import TIERS
 from components.providers import Providers
 from components.replacement_guard import Replaced, unprotected
 from components.rotation import RotationSchedule, key_version_name
@@ -68,6 +70,7 @@ class EnvironmentVault(pulumi.ComponentResource):
     kubernetes_secrets: dict[str, str]
     reload_annotations: dict[str, dict[str, str]]
     notification_topic_id: Output[str]
+    deployer_statements: list[str]
 
     def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -142,16 +145,30 @@ class EnvironmentVault(pulumi.ComponentResource):
             namespace=s.kubernetes.namespace,
             service_account=s.kubernetes.service_account,
         )
+        # Policy names are unique in the tenancy: a replacement (new name or compartment) must
+        # delete the old policy before creating the new one, or OCI refuses the name.
+        in_home_region = self.child_options(args.providers.home_region, delete_before_replace=True)
         policy = oci.identity.Policy(
             child_name(name, "secrets-access"),
             compartment_id=s.compartment_id,
             name=policy_name(env),
-            description=f"Who may read and manage the {env} secrets (managed by Pulumi)",
-            statements=vault.id.apply(lambda vault_id: self._statements(s, identity, vault_id)),
+            description=f"Who may read and manage the {env} secrets ({s.iam.tier} tier; managed by Pulumi)",
+            statements=Output.all(vault.id, key.id).apply(lambda ids: self._allow_statements(s, identity, *ids)),
             freeform_tags=tags,
-            # Policy names are unique in the tenancy: a replacement must delete the old one first.
-            opts=self.child_options(args.providers.home_region, delete_before_replace=True),
+            opts=in_home_region,
         )
+        if s.iam.deny_other_workloads:
+            # A policy of its own: once Deny policies are enabled, only administrators may change a
+            # policy holding a Deny statement, and the Allows must stay editable by the deployer.
+            oci.identity.Policy(
+                child_name(name, "secrets-deny"),
+                compartment_id=s.compartment_id,
+                name=deny_policy_name(env),
+                description=f"Keeps every other workload away from the {env} secrets (managed by Pulumi)",
+                statements=iam.deny_statements(identity, s.compartment_id),
+                freeform_tags=tags,
+                opts=in_home_region,
+            )
 
         self.notification_topic_id = self._notifications(name, s, tags, in_region, args.providers.home_region)
 
@@ -186,6 +203,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
         # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
         self.reload_annotations = {service: dict(manifests.RELOADER_SEARCH) for service in s.services}
+        self.deployer_statements = self._deployer_statements(s)
         self.register_outputs(
             {
                 "notification_topic_id": self.notification_topic_id,
@@ -196,6 +214,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 "secret_ids": self.secret_ids,
                 "namespace": self.namespace,
                 "kubernetes_secrets": self.kubernetes_secrets,
+                "deployer_statements": self.deployer_statements,
             }
         )
 
@@ -223,14 +242,24 @@ class EnvironmentVault(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str) -> list[str]:
-        statements = [
-            *iam.sync_statements(identity, s.compartment_id, vault_id),
-            *iam.admin_statements(s.iam.identity_domain, s.iam.admin_group, s.compartment_id, vault_id),
+    def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
+        """The sync identity's statements, then each named group's, by the role the tier gives it."""
+        scope = iam.Scope(s.compartment_id, {"vaults": vault_id, "keys": key_id})
+        roles = TIERS[s.iam.tier]
+        return iam.sync_statements(identity, scope) + [
+            statement
+            for role, group in s.iam.role_groups().items()
+            if role != "deployer"
+            for statement in iam.role_statements(roles[role], iam.group_subject(s.iam.identity_domain, group), scope)
         ]
-        if s.iam.deny_other_workloads:
-            statements += iam.deny_statements(identity, s.compartment_id)
-        return statements
+
+    @staticmethod
+    def _deployer_statements(s: StackSettings) -> list[str]:
+        """What the identity running `pulumi up` needs: granted once by a tenancy administrator,
+        before the first deployment (a policy cannot be written by the identity it empowers)."""
+        scope = iam.Scope(s.compartment_id, {"policies": policy_name(s.environment)})
+        subject = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
+        return iam.role_statements(TIERS[s.iam.tier]["deployer"], subject, scope)
 
     def _kubernetes_store(
         self,

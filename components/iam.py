@@ -1,16 +1,31 @@
-"""OCI IAM policy statements for one environment, as pure functions.
+"""OCI IAM policy statements for one environment, as pure functions of the tier data.
 
 OCI IAM denies by default, so isolation comes from scoping every Allow to this environment's
-own compartment, vault and sync identity. The sync identity is a workload identity: pods
-running as one service account, in one namespace, on one OKE cluster. No statement ever
-names another environment, and `any-user` never appears without those workload conditions.
+own compartment and, where OCI documents a variable for the resource type, to its own vault
+or key. Who gets what is data (`TIERS` in `components/presets.py`); this module only writes
+it in OCI's grammar: `Allow <subject> to <verb> <resource type> in compartment id <ocid>
+[where <conditions>]`. No statement ever names another environment, and `any-user` never
+appears without the workload conditions of this environment's sync identity.
+
+Variables, per OCI's Vault and IAM policy references: `target.vault.id` applies to vaults,
+`target.key.id` to keys, `target.policy.name` to policies; secrets, secret versions and
+secret bundles have only `target.secret.name|id`, so they are scoped by the compartment. A
+condition whose variable does not apply to a request evaluates to false: an Allow narrowed
+that way declines the request (listing vaults has no vault id), a Deny does not apply.
 
 Optional Deny statements (a second line of defence, only where an administrator has enabled
 Deny policies tenancy-wide) refuse every other workload, written with negated conditions on
 this environment's own identifiers so that they too name nothing of another environment.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
+
+from components.presets import SYNC, Grant, Role
+
+# The documented target variable of each resource type this program narrows by one.
+TARGET_VARIABLE: Final = {"vaults": "target.vault.id", "keys": "target.key.id", "policies": "target.policy.name"}
 
 
 @dataclass(frozen=True)
@@ -30,32 +45,48 @@ class SyncIdentity:
         ]
 
 
-def _where_all(conditions: list[str]) -> str:
-    return "where all {" + ", ".join(conditions) + "}"
+@dataclass(frozen=True)
+class Scope:
+    """This environment's compartment, and the value of each target variable its grants narrow by."""
+
+    compartment_id: str
+    targets: Mapping[str, str]
 
 
-def sync_statements(identity: SyncIdentity, compartment_id: str, vault_id: str) -> list[str]:
+def group_subject(identity_domain: str, group: str) -> str:
+    return f"group '{identity_domain}'/'{group}'"
+
+
+def _where(conditions: list[str]) -> str:
+    if not conditions:
+        return ""
+    if len(conditions) == 1:
+        return f" where {conditions[0]}"
+    return " where all {" + ", ".join(conditions) + "}"
+
+
+def _narrowing(grant: Grant, scope: Scope) -> list[str]:
+    conditions = []
+    if grant.resource in TARGET_VARIABLE and not grant.whole_compartment:
+        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = '{scope.targets[grant.resource]}'")
+    if grant.only is not None:
+        conditions.append(f"request.permission = '{grant.only}'")
+    conditions += [f"request.permission != '{permission}'" for permission in grant.without]
+    return conditions
+
+
+def role_statements(role: Role, subject: str, scope: Scope, subject_conditions: tuple[str, ...] = ()) -> list[str]:
+    """One Allow statement per grant of `role`, for `subject` (narrowed by `subject_conditions`)."""
+    return [
+        f"Allow {subject} to {grant.verb} {grant.resource} in compartment id {scope.compartment_id}"
+        + _where([*subject_conditions, *_narrowing(grant, scope)])
+        for grant in role.grants
+    ]
+
+
+def sync_statements(identity: SyncIdentity, scope: Scope) -> list[str]:
     """What the External Secrets Operator needs, acting as the sync identity, and no more."""
-    scope = f"in compartment id {compartment_id}"
-    only_this_vault = [*identity.conditions(), f"target.vault.id = '{vault_id}'"]
-    return [
-        # GetSecretBundleByName: reading a secret's value.
-        f"Allow any-user to read secret-bundles {scope} {_where_all(only_this_vault)}",
-        # GetVault: ESO's store check; without it the store reports an "unknown" validation.
-        f"Allow any-user to read vaults {scope} {_where_all(only_this_vault)}",
-    ]
-
-
-def admin_statements(identity_domain: str, admin_group: str, compartment_id: str, vault_id: str) -> list[str]:
-    """The environment's own administrators manage its secrets and key, in its vault only."""
-    subject = f"group '{identity_domain}'/'{admin_group}'"
-    scope = f"in compartment id {compartment_id} where target.vault.id = '{vault_id}'"
-    return [
-        f"Allow {subject} to manage secret-family {scope}",
-        f"Allow {subject} to manage keys {scope}",
-        f"Allow {subject} to use key-delegate {scope}",
-        f"Allow {subject} to read vaults {scope}",
-    ]
+    return role_statements(SYNC, "any-user", scope, tuple(identity.conditions()))
 
 
 def deny_statements(identity: SyncIdentity, compartment_id: str) -> list[str]:
@@ -67,4 +98,4 @@ def deny_statements(identity: SyncIdentity, compartment_id: str) -> list[str]:
         f"request.principal.service_account != '{identity.service_account}'",
         f"request.principal.cluster_id != '{identity.cluster_id}'",
     ]
-    return [f"Deny any-user to read secret-family {scope} {_where_all([workload, m])}" for m in mismatches]
+    return [f"Deny any-user to read secret-family {scope}{_where([workload, m])}" for m in mismatches]

@@ -56,6 +56,10 @@ def policy_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}-secrets-access"
 
 
+def deny_policy_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-secrets-deny"
+
+
 def events_topic_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}-secrets-events"
 

@@ -1,12 +1,127 @@
-"""The named presets a stack picks (`preset: strict | moderate | relaxed`), as data.
+"""The named presets a stack picks (`preset: strict | moderate | relaxed`), and the access tiers, as data.
 
 A stack's own values win over its preset's, key by key; the settings model fills in the rest
-from here (`components/settings.py`). Keys are the stack file's camelCase keys.
+from here (`components/settings.py`). Keys are the stack file's camelCase keys. Each preset
+names its access tier (`iam.tier`), which a stack may override like any other key.
+
+A tier says, per role, which statements its group gets (`grants`, turned into OCI policy
+statements by `components/iam.py`) and what the product promises that role (`promise`,
+checked by `python -m offline.plan --matrix` against what those statements really allow).
+Verbs, resource types and permission names are OCI's Vault policy reference
+(https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm).
 """
 
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 PresetName = Literal["strict", "moderate", "relaxed"]
+TierName = Literal["strict", "moderate", "relaxed"]
+Verb = Literal["inspect", "read", "use", "manage"]
+# The settings key of each role's group is `iam.<role>Group`.
+RoleName = Literal["admin", "readers", "breakGlass", "deployer"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`<verb> <resource type>` in the environment's compartment, narrowed by `components/iam.py`.
+
+    Vaults and keys are narrowed to this environment's own by their documented target variable,
+    except where the request has no target yet (`whole_compartment`: creating one) or never has
+    one (`inspect`: listing). `only` keeps a single permission of the verb; `without` carves
+    permissions out of it (`request.permission` conditions).
+    """
+
+    verb: Verb
+    resource: str
+    only: str | None = None
+    without: tuple[str, ...] = ()
+    whole_compartment: bool = False
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the product promises a role on its own environment's secrets (nothing on any other's)."""
+
+    read: bool  # secret values (GetSecretBundleByName)
+    write: bool  # new secret versions (UpdateSecret)
+    delete: bool  # the vault, the key and the secrets (each one's scheduled deletion)
+
+
+@dataclass(frozen=True)
+class Role:
+    label: str
+    grants: tuple[Grant, ...]
+    promise: Promise
+
+
+# The console lists vaults and keys with requests that carry no vault or key id, so a
+# condition on one would decline them: listing is granted on the compartment.
+_LIST = (Grant("inspect", "vaults", whole_compartment=True), Grant("inspect", "keys", whole_compartment=True))
+
+SYNC: Final = Role(
+    "sync identity",
+    (
+        Grant("read", "secret-bundles"),  # GetSecretBundleByName: the values ESO copies
+        Grant("read", "vaults"),  # GetVault: ESO's store check
+    ),
+    Promise(read=True, write=False, delete=False),
+)
+
+_READ_VALUES = (
+    Grant("inspect", "vaults", whole_compartment=True),
+    Grant("read", "vaults"),
+    Grant("read", "secret-family"),
+)
+_OPERATE = (
+    *_LIST,
+    Grant("read", "vaults"),
+    Grant("read", "keys"),
+    # manage keys holds KEY_DELETE too: only the rotation (CreateKeyVersion) is kept.
+    Grant("manage", "keys", only="KEY_ROTATE"),
+    # use secrets: list, read metadata, UpdateSecret (a new version); no values, no deletion.
+    Grant("use", "secrets"),
+    Grant("read", "secret-versions"),
+)
+_FULL = (*_LIST, Grant("manage", "vaults"), Grant("manage", "keys"), Grant("manage", "secret-family"))
+
+
+def _deploy(may_delete: bool) -> tuple[Grant, ...]:
+    """What `pulumi up` needs. It never reads a secret's value: the provider reads a secret with
+    GetSecret (metadata), and OCI generates the JWT secrets itself."""
+
+    def unless_deleting(*permissions: str) -> tuple[str, ...]:
+        return () if may_delete else permissions
+
+    return (
+        Grant("manage", "vaults", without=unless_deleting("VAULT_DELETE"), whole_compartment=True),
+        Grant("manage", "keys", without=unless_deleting("KEY_DELETE"), whole_compartment=True),
+        Grant(
+            "manage",
+            "secret-family",
+            without=("SECRET_BUNDLE_READ", *unless_deleting("SECRET_DELETE", "SECRET_VERSION_DELETE")),
+        ),
+        Grant("manage", "policies"),  # the environment's Allow policy only (target.policy.name)
+    )
+
+
+TIERS: Final[dict[TierName, dict[RoleName, Role]]] = {
+    # Services read their own secrets through the sync identity and nothing else does by default.
+    "strict": {
+        "admin": Role("administrators", _OPERATE, Promise(read=False, write=True, delete=False)),
+        "breakGlass": Role("break-glass", _FULL, Promise(read=True, write=True, delete=True)),
+        "deployer": Role("deploying CI identity", _deploy(may_delete=False), Promise(read=False, write=True, delete=False)),
+    },
+    "moderate": {
+        "admin": Role("administrators", _FULL, Promise(read=True, write=True, delete=True)),
+        "readers": Role("readers", _READ_VALUES, Promise(read=True, write=False, delete=False)),
+        "deployer": Role("deploying CI identity", _deploy(may_delete=True), Promise(read=False, write=True, delete=True)),
+    },
+    "relaxed": {
+        "admin": Role("developers", _FULL, Promise(read=True, write=True, delete=True)),
+        "readers": Role("readers", _READ_VALUES, Promise(read=True, write=False, delete=False)),
+        "deployer": Role("deploying CI identity", _deploy(may_delete=True), Promise(read=False, write=True, delete=True)),
+    },
+}
 
 PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
     "strict": {
@@ -19,6 +134,7 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": True,
             "jwtRotation": {"automatic": True, "intervalDays": 30},
         },
+        "iam": {"tier": "strict"},
     },
     "moderate": {
         "protect": False,
@@ -28,6 +144,7 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": False,
             "jwtRotation": {"automatic": True, "intervalDays": 90},
         },
+        "iam": {"tier": "moderate"},
     },
     "relaxed": {
         "protect": False,
@@ -38,6 +155,6 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": False,
             "jwtRotation": {"automatic": False},
         },
+        "iam": {"tier": "relaxed"},
     },
 }
-

@@ -34,7 +34,7 @@ from components.naming import (
     default_namespace,
     oci_secret_name,
 )
-from components.presets import PRESETS, PresetName
+from components.presets import PRESETS, TIERS, PresetName, RoleName, TierName
 from components.rotation import RotationSchedule
 
 Environment = Literal["production", "staging", "development"]
@@ -142,18 +142,47 @@ class SecretSettings(Settings):
     jwt_rotation: JwtRotationSettings
 
 
+GroupName = Annotated[
+    str, _matches(_IAM_NAME, "an OCI group name: a letter or digit, then letters, digits, '_', '.', '-' (at most 100)")
+]
+
+
 class IamSettings(Settings):
-    admin_group: Annotated[str, _matches(_IAM_NAME, "an OCI group name: letters, digits, '_', '.', '-'")] = Field(
-        description="OCI group whose members manage this environment's secrets and key"
+    tier: TierName = Field(
+        description="strict, moderate or relaxed: who may read, write and delete (TIERS in components/presets.py); "
+        "default: the preset's"
+    )
+    admin_group: GroupName = Field(
+        description="OCI group of the people who administer this environment's secrets (developers in relaxed)"
+    )
+    readers_group: GroupName | None = Field(
+        default=None, description="optional OCI group that may read secret values (moderate and relaxed only)"
+    )
+    break_glass_group: GroupName | None = Field(
+        default=None,
+        description="optional OCI group with full access for emergencies (strict only); empty by default",
+    )
+    deployer_group: GroupName = Field(
+        description="OCI group of the identity that runs `pulumi up` (CI); its statements are printed, not applied"
     )
     identity_domain: Annotated[str, _matches(_IAM_NAME, "an identity domain name such as Default")] = Field(
-        default="Default", description="identity domain of adminGroup"
+        default="Default", description="identity domain of the groups"
     )
     deny_other_workloads: bool = Field(
         default=False,
-        description="also write Deny statements keeping every other workload away from these secrets; "
+        description="also write a policy of Deny statements keeping every other workload away from these secrets; "
         "needs Deny policies enabled tenancy-wide by an administrator first",
     )
+
+    def role_groups(self) -> dict[RoleName, str]:
+        """The group named for each role, where one is."""
+        named: dict[RoleName, str | None] = {
+            "admin": self.admin_group,
+            "readers": self.readers_group,
+            "breakGlass": self.break_glass_group,
+            "deployer": self.deployer_group,
+        }
+        return {role: group for role, group in named.items() if group is not None}
 
 
 class KubernetesSettings(Settings):
@@ -314,8 +343,30 @@ class StackSettings(Settings):
             )
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
+        self._check_roles()
         self._check_isolation((info.context or {}).get("siblings", {}))
         return self
+
+    def _check_roles(self) -> None:
+        """Every role the tier has, and only those, each with a group of its own."""
+        tier = TIERS[self.iam.tier]
+        seen: dict[str, RoleName] = {}
+        for role, group in self.iam.role_groups().items():
+            if role not in tier:
+                raise _setting_error(
+                    f"iam.{role}Group",
+                    group,
+                    f"the {self.iam.tier} tier has no {role} role (it has: "
+                    f"{', '.join(f'iam.{r}Group' for r in tier)}); remove the key or choose another iam.tier",
+                )
+            if group in seen:
+                raise _setting_error(
+                    f"iam.{role}Group",
+                    group,
+                    f"is also iam.{seen[group]}Group: each role needs a group of its own, so that membership "
+                    "grants exactly one role's access",
+                )
+            seen[group] = role
 
     def _check_isolation(self, siblings: Mapping[str, Mapping[str, Any]]) -> None:
         """Refuse identifiers that belong to another environment (another stack file, or its default)."""
@@ -327,6 +378,12 @@ class StackSettings(Settings):
             if namespace in (default_namespace(other), theirs.get("namespace")):
                 raise _setting_error(
                     "kubernetes.namespace", namespace, f"belongs to {other}: every environment needs its own namespace"
+                )
+            if self.iam.tier == "strict" and self.kubernetes.cluster_id == theirs.get("clusterId"):
+                raise _setting_error(
+                    "kubernetes.clusterId",
+                    self.kubernetes.cluster_id,
+                    f"is {other}'s cluster (Pulumi.{other}.yaml): the strict tier runs on a cluster of its own",
                 )
             if self.compartment_id == theirs.get("compartmentId"):
                 raise _setting_error(

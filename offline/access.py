@@ -1,61 +1,147 @@
-"""Who can read which environment's secrets, computed from what the program generates.
+"""Who can read, write and delete which environment's secrets, computed from the generated statements.
 
-A small evaluator of the OCI policy statement grammar the program emits:
+An evaluator of the OCI policy statements the program emits, with OCI's own rules:
 
-    (Allow|Deny) <subject> to <verb> <resource-type> in <location> [where <conditions>]
+    (Allow|Deny) <subject> to <verb> <resource-type> in (tenancy | compartment id <ocid>) [where <conditions>]
 
-- subject: `any-user`, or `group '<domain>'/'<name>'` (matches principals in that group);
-- verb: inspect < read < use < manage (a statement grants its verb and every lesser one);
-- resource type: a type, or a family (`secret-family` covers secrets, secret-versions,
-  secret-bundles; `all-resources` covers everything);
-- location: `tenancy`, or `compartment id <ocid>` (the compartment itself; the environments'
-  compartments are siblings, so inheritance plays no part here);
-- conditions: one `<variable> (=|!=) '<value>'`, or `all {…}` / `any {…}` of them, over the
-  variables `request.principal.type|namespace|service_account|cluster_id` and `target.vault.id`.
+- subject: `any-user`, or `group '<domain>'/'<name>'` (principals in that group);
+- verb and resource type: the permissions OCI's Vault policy reference lists for that
+  combination (`PERMISSIONS`; cumulative: inspect < read < use < manage), `secret-family`
+  being its three secret types; `policies` is known and grants no Vault permission;
+- conditions: one `<variable> (=|!=) '<value>'`, or `all {…}` / `any {…}` of them, compared
+  without regard to case. A variable that does not apply to the request (`target.key.id`
+  on a vault, any target variable on a list or create request) makes its condition false:
+  an Allow then declines, a Deny does not apply. `request.permission` is the permission
+  being checked, which is how a condition carves permissions out of a verb;
+- a request is allowed when some Allow matches it and no Deny does (Deny beats Allow);
+- an API operation needs every permission the reference lists for it (`OPERATIONS`).
 
-A request is allowed when some Allow matches it and no Deny does (Deny beats Allow). A
-statement outside this grammar raises `UnsupportedStatement`: it is never taken as "blocked".
+Anything outside this grammar (another subject kind, a pattern, a nested block, a variable
+the evaluator does not know) raises `UnsupportedStatement`: it is never counted as "blocked".
+Sources: https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicyreference.htm
+(verbs, permissions, variables, API operations),
+https://docs.oracle.com/en-us/iaas/Content/Identity/Concepts/policyadvancedfeatures.htm
+(conditions; variables not applicable to a request).
 
-The matrix's rows are each environment's sync identity and the services of its namespace,
-which read only through the SecretStores of that namespace; its columns are each
-environment's secrets (`read secret-bundles` in its compartment, on its vault).
+The matrix's rows are every identity the stacks name: each environment's sync identity (with
+the services of its namespace, which read through the SecretStores there) and each group by
+its role; its columns are each environment's secrets. Each cell says whether that identity
+can read values, write new versions, and delete the vault, the key and the secrets; each row
+is checked against what its tier promises (`components/presets.py`), nothing anywhere else.
 """
 
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from components.naming import PROJECT
-from offline.harness import ProgramRun
+from components.presets import SYNC, TIERS, Promise
+from components.stack_config import load_stack_settings, project_keys
+from offline.harness import ProgramRun, placeholder
 
-VERBS = ("inspect", "read", "use", "manage")
-FAMILIES = {
-    "secret-family": {"secrets", "secret-versions", "secret-bundles"},
-    "key-family": {"keys", "key-delegate"},
+VERBS: Final = ("inspect", "read", "use", "manage")
+
+# What each verb adds, per Vault resource type ("Details for Verb + Resource-Type Combinations").
+PERMISSIONS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "vaults": {
+        "inspect": ("VAULT_INSPECT",),
+        "read": ("VAULT_READ",),
+        "use": ("VAULT_CREATE_KEY", "VAULT_IMPORT_KEY", "VAULT_CREATE_SECRET"),
+        "manage": (
+            "VAULT_CREATE", "VAULT_UPDATE", "VAULT_DELETE", "VAULT_MOVE", "VAULT_BACKUP", "VAULT_RESTORE",
+            "VAULT_REPLICATE",
+        ),
+    },
+    "keys": {
+        "inspect": ("KEY_INSPECT",),
+        "read": ("KEY_READ",),
+        "use": ("KEY_ENCRYPT", "KEY_DECRYPT", "KEY_EXPORT", "KEY_SIGN", "KEY_VERIFY"),
+        "manage": (
+            "KEY_CREATE", "KEY_UPDATE", "KEY_ROTATE", "KEY_DELETE", "KEY_MOVE", "KEY_IMPORT", "KEY_BACKUP",
+            "KEY_RESTORE",
+        ),
+    },
+    "key-delegate": {"use": ("KEY_ASSOCIATE", "KEY_DISASSOCIATE")},
+    "secrets": {
+        "inspect": ("SECRET_INSPECT",),
+        "read": ("SECRET_READ",),
+        "use": ("SECRET_UPDATE",),
+        "manage": ("SECRET_CREATE", "SECRET_DELETE", "SECRET_MOVE"),
+    },
+    "secret-versions": {
+        "inspect": ("SECRET_VERSION_INSPECT",),
+        "read": ("SECRET_VERSION_READ",),
+        "manage": ("SECRET_VERSION_DELETE",),
+    },
+    "secret-bundles": {"inspect": ("SECRET_BUNDLE_INSPECT",), "read": ("SECRET_BUNDLE_READ",)},
 }
+FAMILIES: Final = {"secret-family": ("secrets", "secret-versions", "secret-bundles")}
+# Named by the deployer's statements; grants IAM permissions only, never a Vault one.
+NON_VAULT_RESOURCES: Final = ("policies",)
+RESOURCE_OF: Final = {p: resource for resource, verbs in PERMISSIONS.items() for ps in verbs.values() for p in ps}
 
-_STATEMENT = re.compile(
-    r"^(?P<effect>Allow|Deny) (?P<subject>any-user|group '[^']+'/'[^']+') to (?P<verb>\S+) (?P<resource>\S+)"
-    r" in (?P<location>tenancy|compartment id \S+)(?: where (?P<conditions>.+))?$"
-)
-_CONDITION = re.compile(r"^(?P<variable>[a-z_.]+) (?P<op>=|!=) '(?P<value>[^']*)'$")
-_BLOCK = re.compile(r"^(?P<kind>all|any) \{(?P<body>[^{}]*)\}$")
-VARIABLES = {
+# The target variables OCI documents per resource type; the request variables apply to every request.
+TARGET_VARIABLES: Final = {"vaults": ("target.vault.id",), "keys": ("target.key.id",), "policies": ("target.policy.name",)}
+REQUEST_VARIABLES: Final = (
+    "request.permission",
     "request.principal.type",
     "request.principal.namespace",
     "request.principal.service_account",
     "request.principal.cluster_id",
-    "target.vault.id",
-}
+)
+VARIABLES: Final = {*REQUEST_VARIABLES, *(v for vs in TARGET_VARIABLES.values() for v in vs)}
 
-ASSUMPTIONS = [
+
+@dataclass(frozen=True)
+class Operation:
+    """An API operation and the permissions it needs, each marked if the request names its target
+    (GetKey names a key; ListKeys and CreateSecret's SECRET_CREATE name none yet)."""
+
+    name: str
+    needs: tuple[tuple[str, bool], ...]
+
+
+def _operation(name: str, *needs: tuple[str, bool]) -> Operation:
+    return Operation(name, needs)
+
+
+# "Permissions Required for Each API Operation", for the operations the matrix and tests ask about.
+OPERATIONS: Final = {
+    op.name: op
+    for op in (
+        _operation("GetSecretBundleByName", ("SECRET_BUNDLE_READ", True)),
+        _operation("UpdateSecret", ("SECRET_UPDATE", True)),
+        _operation("ScheduleSecretDeletion", ("SECRET_DELETE", True)),
+        _operation("ScheduleKeyDeletion", ("KEY_DELETE", True)),
+        _operation("ScheduleVaultDeletion", ("VAULT_DELETE", True)),
+        _operation("CreateKeyVersion", ("KEY_ROTATE", True)),
+        _operation(
+            "CreateSecret",
+            ("KEY_ENCRYPT", True), ("KEY_DECRYPT", True), ("SECRET_CREATE", False), ("VAULT_CREATE_SECRET", True),
+        ),
+        _operation("ListVaults", ("VAULT_INSPECT", False)),
+        _operation("ListKeys", ("KEY_INSPECT", False)),
+        _operation("ListSecrets", ("SECRET_INSPECT", False)),
+        _operation("GetVault", ("VAULT_READ", True)),
+        _operation("GetKey", ("KEY_READ", True)),
+        _operation("GetSecret", ("SECRET_READ", True)),
+    )
+}
+READ_VALUES: Final = "GetSecretBundleByName"
+WRITE_VERSION: Final = "UpdateSecret"
+DELETIONS: Final = {"vault": "ScheduleVaultDeletion", "key": "ScheduleKeyDeletion", "secrets": "ScheduleSecretDeletion"}
+
+ASSUMPTIONS: Final = [
     "Only each environment's deployer (and cluster administrators) may create SecretStores, "
     "ExternalSecrets or service-account tokens in that environment's namespace: whoever can, "
     "reads that environment's secrets.",
     "Services read secrets only through the Kubernetes Secrets that ESO writes in their own namespace.",
-    "No other policy in the tenancy grants `any-user` or these workloads access to the vaults "
-    "(only the statements this program generates are evaluated).",
-    "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment and vault.",
+    "No other policy in the tenancy grants these groups or workloads access to the vaults "
+    "(only the statements this program generates, and the deployer's it prints, are evaluated).",
+    "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment, vault and key.",
+    "The deploying CI identity writes the Allow policy of its compartment, so it could grant "
+    "itself more there: its pipeline is guarded by reviewers (production) and the policy pack.",
 ]
 
 
@@ -74,36 +160,48 @@ class Condition:
 class Statement:
     text: str
     effect: str
-    subject: str
+    subject: str  # "any-user", or "<domain>/<group>"
     verb: str
     resource: str
     compartment_id: str | None  # None: the whole tenancy
+    where: str  # the condition text as written; "" for none
     quantifier: str  # "all" or "any"
     conditions: tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str
-    namespace: str
-    service_account: str
-    cluster_id: str
-    groups: frozenset[str] = frozenset()
+    kind: str  # "workload" or "user"
+    namespace: str = ""
+    service_account: str = ""
+    cluster_id: str = ""
+    groups: frozenset[str] = frozenset()  # "<domain>/<group>"
 
 
 @dataclass(frozen=True)
 class Request:
+    """One permission check: who, which permission, where, and the target variables it carries."""
+
     principal: Principal
-    verb: str
-    resource: str
+    permission: str
     compartment_id: str
-    vault_id: str
+    targets: Mapping[str, str]
+
+
+_STATEMENT = re.compile(
+    r"^(?P<effect>Allow|Deny) (?P<subject>any-user|group '(?P<domain>[^']+)'/'(?P<group>[^']+)')"
+    r" to (?P<verb>\S+) (?P<resource>\S+) in (?P<location>tenancy|compartment id \S+)(?: where (?P<conditions>.+))?$"
+)
+_CONDITION = re.compile(r"^(?P<variable>[a-z_.]+) (?P<op>=|!=) '(?P<value>[^']*)'$")
+_BLOCK = re.compile(r"^(?P<kind>all|any) \{(?P<body>[^{}]*)\}$")
 
 
 def parse(text: str) -> Statement:
     match = _STATEMENT.match(text)
     if not match or match["verb"] not in VERBS:
         raise UnsupportedStatement(f"cannot parse policy statement: {text}")
+    if match["resource"] not in (*PERMISSIONS, *FAMILIES, *NON_VAULT_RESOURCES):
+        raise UnsupportedStatement(f"unknown resource type {match['resource']!r} in: {text}")
     quantifier, conditions = "all", ()
     if match["conditions"]:
         block = _BLOCK.match(match["conditions"])
@@ -114,10 +212,11 @@ def parse(text: str) -> Statement:
     return Statement(
         text=text,
         effect=match["effect"],
-        subject=match["subject"],
+        subject="any-user" if match["subject"] == "any-user" else f"{match['domain']}/{match['group']}",
         verb=match["verb"],
         resource=match["resource"],
         compartment_id=None if location == "tenancy" else location.removeprefix("compartment id "),
+        where=match["conditions"] or "",
         quantifier=quantifier,
         conditions=conditions,
     )
@@ -130,30 +229,45 @@ def _condition(text: str, statement: str) -> Condition:
     return Condition(match["variable"], match["op"] == "=", match["value"])
 
 
-def _variable(request: Request, name: str) -> str:
+def granted(verb: str, resource: str) -> set[str]:
+    """Every permission `<verb> <resource>` grants: its own verb's and every lesser one's."""
+    types = FAMILIES.get(resource, (resource,))
+    lesser = VERBS[: VERBS.index(verb) + 1]
+    return {p for t in types for v in lesser for p in PERMISSIONS.get(t, {}).get(v, ())}
+
+
+def variables(request: Request) -> dict[str, str]:
+    """The variables that apply to `request`, with their values; no others."""
     p = request.principal
-    return {
-        "request.principal.type": p.kind,
-        "request.principal.namespace": p.namespace,
-        "request.principal.service_account": p.service_account,
-        "request.principal.cluster_id": p.cluster_id,
-        "target.vault.id": request.vault_id,
-    }[name]
+    found = {"request.permission": request.permission, "request.principal.type": p.kind}
+    if p.kind == "workload":
+        found |= {
+            "request.principal.namespace": p.namespace,
+            "request.principal.service_account": p.service_account,
+            "request.principal.cluster_id": p.cluster_id,
+        }
+    applicable = TARGET_VARIABLES.get(RESOURCE_OF[request.permission], ())
+    return found | {name: value for name, value in request.targets.items() if name in applicable}
+
+
+def conditions_hold(statement: Statement, request: Request) -> bool:
+    """The `where` clause alone; a condition on a variable the request lacks is false, even `!=`."""
+    known = variables(request)
+    results = [
+        c.variable in known and (known[c.variable].casefold() == c.value.casefold()) == c.equal
+        for c in statement.conditions
+    ]
+    return all(results) if statement.quantifier == "all" else any(results)
 
 
 def matches(statement: Statement, request: Request) -> bool:
     if statement.subject != "any-user" and statement.subject not in request.principal.groups:
         return False
-    if VERBS.index(statement.verb) < VERBS.index(request.verb):
-        return False
-    if statement.resource not in ("all-resources", request.resource) and request.resource not in FAMILIES.get(
-        statement.resource, ()
-    ):
+    if request.permission not in granted(statement.verb, statement.resource):
         return False
     if statement.compartment_id is not None and statement.compartment_id != request.compartment_id:
         return False
-    results = [(_variable(request, c.variable) == c.value) == c.equal for c in statement.conditions]
-    return all(results) if statement.quantifier == "all" else any(results)
+    return conditions_hold(statement, request)
 
 
 def allowed(statements: Iterable[Statement], request: Request) -> bool:
@@ -161,16 +275,55 @@ def allowed(statements: Iterable[Statement], request: Request) -> bool:
     return any(s.effect == "Allow" for s in relevant) and not any(s.effect == "Deny" for s in relevant)
 
 
-# --- the environments, as the program generated them ------------------------------------
+# --- the environments and identities, as the program generated them -----------------------
 
 
 @dataclass(frozen=True)
 class Environment:
     name: str
+    tier: str
     compartment_id: str
-    vault_id: str
+    targets: Mapping[str, str]  # target variable -> this environment's vault and key OCIDs
     namespace: str
-    sync_identity: Principal
+
+    def requests(self, principal: Principal, operation: Operation) -> list[Request]:
+        return [
+            Request(principal, permission, self.compartment_id, self.targets if targeted else {})
+            for permission, targeted in operation.needs
+        ]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A row of the matrix: an environment's sync identity (and its services), or one of its groups."""
+
+    environment: str
+    role: str  # "sync", or the tier's role name
+    label: str
+    principals: tuple[Principal, ...]
+    promise: Promise
+
+
+@dataclass(frozen=True)
+class Access:
+    read: bool
+    write: bool
+    deletes: frozenset[str]  # of DELETIONS' keys
+
+    def render(self) -> str:
+        parts = [name for name, on in (("read", self.read), ("write", self.write)) if on]
+        if self.deletes == frozenset(DELETIONS):
+            parts.append("delete")
+        elif self.deletes:
+            parts.append("delete " + " and ".join(d for d in DELETIONS if d in self.deletes))
+        return ", ".join(parts) if parts else "none"
+
+
+NO_ACCESS: Final = Access(False, False, frozenset())
+
+
+def promised(promise: Promise) -> Access:
+    return Access(promise.read, promise.write, frozenset(DELETIONS) if promise.delete else frozenset())
 
 
 @dataclass(frozen=True)
@@ -178,18 +331,6 @@ class Store:
     namespace: str
     vault_id: str
     principal: Principal
-
-
-def _environment(run: ProgramRun) -> Environment:
-    [vault] = run.of_type("oci:Kms/vault:Vault")
-    [store] = stores(run)
-    return Environment(
-        name=run.stack,
-        compartment_id=vault.inputs["compartmentId"],
-        vault_id=f"<{vault.name}-id>",
-        namespace=store.namespace,
-        sync_identity=store.principal,
-    )
 
 
 def stores(run: ProgramRun) -> list[Store]:
@@ -206,51 +347,108 @@ def stores(run: ProgramRun) -> list[Store]:
     return found
 
 
+def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tuple[Environment, list[Identity]]:
+    settings = load_stack_settings(project_keys(run.config), run.stack)
+    [vault] = run.of_type("oci:Kms/vault:Vault")
+    [key] = run.of_type("oci:Kms/key:Key")
+    vault_id = placeholder(f"{vault.name}-id")
+    environment = Environment(
+        name=run.stack,
+        tier=settings.iam.tier,
+        compartment_id=vault.inputs["compartmentId"],
+        targets={"target.vault.id": vault_id, "target.key.id": placeholder(f"{key.name}-id")},
+        namespace=settings.kubernetes.namespace,
+    )
+    # The services read through every store of their namespace, whichever identity it uses.
+    services = tuple(s.principal for s in all_stores if s.namespace == environment.namespace)
+    workload = f"{settings.kubernetes.namespace}/{settings.kubernetes.service_account}"
+    identities = [Identity(run.stack, "sync", f"{SYNC.label} ({workload})", services, SYNC.promise)]
+    roles = TIERS[settings.iam.tier]
+    for role, group in settings.iam.role_groups().items():
+        member = Principal("user", groups=frozenset({f"{settings.iam.identity_domain}/{group}"}))
+        identities.append(Identity(run.stack, role, f"{roles[role].label} ({group})", (member,), roles[role].promise))
+    return environment, identities
+
+
 def policy_statements(runs: Iterable[ProgramRun]) -> list[Statement]:
+    """Every statement of every policy the stacks create, and the deployer's they print."""
     return [
         parse(text)
         for run in runs
-        for policy in run.of_type("oci:Identity/policy:Policy")
-        for text in policy.plain_inputs["statements"]
+        for text in [
+            *(s for policy in run.of_type("oci:Identity/policy:Policy") for s in policy.plain_inputs["statements"]),
+            *run.exports["deployerPolicy"].value,
+        ]
     ]
 
 
-def access_matrix(runs: list[ProgramRun]) -> dict[str, dict[str, bool]]:
-    """matrix[reader][owner]: can `reader`'s sync identity or services read `owner`'s secrets?"""
+@dataclass(frozen=True)
+class AccessMatrix:
+    environments: list[Environment]
+    rows: dict[Identity, dict[str, Access]]
+
+    def expected(self, identity: Identity, owner: str) -> Access:
+        return promised(identity.promise) if owner == identity.environment else NO_ACCESS
+
+    def violations(self) -> list[tuple[Identity, str]]:
+        """(row, column) of every cell that differs from what the row's tier promises."""
+        return [
+            (identity, owner)
+            for identity, cells in self.rows.items()
+            for owner, access in cells.items()
+            if access != self.expected(identity, owner)
+        ]
+
+
+def can(statements: list[Statement], principals: Iterable[Principal], operation: str, owner: Environment) -> bool:
+    return any(
+        all(allowed(statements, request) for request in owner.requests(p, OPERATIONS[operation])) for p in principals
+    )
+
+
+def access_matrix(runs: list[ProgramRun]) -> AccessMatrix:
     statements = policy_statements(runs)
-    environments = {run.stack: _environment(run) for run in runs}
     all_stores = [store for run in runs for store in stores(run)]
+    environments, identities = [], []
+    for run in runs:
+        environment, named = _environment_and_identities(run, all_stores)
+        environments.append(environment)
+        identities += named
 
-    def can_read(principal: Principal, owner: Environment) -> bool:
-        request = Request(principal, "read", "secret-bundles", owner.compartment_id, owner.vault_id)
-        return allowed(statements, request)
+    def cell(identity: Identity, owner: Environment) -> Access:
+        return Access(
+            read=can(statements, identity.principals, READ_VALUES, owner),
+            write=can(statements, identity.principals, WRITE_VERSION, owner),
+            deletes=frozenset(d for d, op in DELETIONS.items() if can(statements, identity.principals, op, owner)),
+        )
 
-    matrix: dict[str, dict[str, bool]] = {}
-    for reader in environments.values():
-        reader_stores = [s for s in all_stores if s.namespace == reader.namespace]
-        matrix[reader.name] = {
-            owner.name: can_read(reader.sync_identity, owner)
-            or any(s.vault_id == owner.vault_id and can_read(s.principal, owner) for s in reader_stores)
-            for owner in environments.values()
-        }
-    return matrix
-
-
-def breaches(matrix: Mapping[str, Mapping[str, bool]]) -> list[tuple[str, str]]:
-    return [(reader, owner) for reader, row in matrix.items() for owner, ok in row.items() if ok and reader != owner]
+    return AccessMatrix(environments, {i: {e.name: cell(i, e) for e in environments} for i in identities})
 
 
-def render_matrix(matrix: Mapping[str, Mapping[str, bool]]) -> str:
-    owners = list(next(iter(matrix.values())))
+def row_title(identity: Identity) -> str:
+    return f"{identity.environment.capitalize()} {identity.label}"
+
+
+def render_matrix(matrix: AccessMatrix) -> str:
+    owners = [e.name for e in matrix.environments]
     lines = [
-        "| Environment | " + " | ".join(f"{o.capitalize()} secrets" for o in owners) + " |",
+        "| Identity | " + " | ".join(f"{o.capitalize()} secrets" for o in owners) + " |",
         "|---|" + "---|" * len(owners),
     ]
-    for reader, row in matrix.items():
-        cells = [
-            ("✅ full access" if reader == owner else "⚠️ **ALLOWED**") if row[owner] else "❌ blocked"
-            for owner in owners
-        ]
-        lines.append(f"| **{reader.capitalize()} services** | " + " | ".join(cells) + " |")
-    lines += ["", "Assumptions:"] + [f"- {a}" for a in ASSUMPTIONS]
+    for identity, cells in matrix.rows.items():
+        shown = []
+        for owner in owners:
+            access, expected = cells[owner], matrix.expected(identity, owner)
+            text = "❌ blocked" if access == NO_ACCESS else f"✅ {access.render()}"
+            if access != expected:
+                text = f"⚠️ **{access.render()}** (promised: {expected.render()})"
+            shown.append(text)
+        lines.append(f"| **{row_title(identity)}** | " + " | ".join(shown) + " |")
+    lines += [
+        "",
+        "Cells: read = secret values (GetSecretBundleByName); write = new secret versions "
+        "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets.",
+        "",
+        "Assumptions:",
+    ] + [f"- {a}" for a in ASSUMPTIONS]
     return "\n".join(lines) + "\n"

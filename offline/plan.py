@@ -6,7 +6,8 @@ as `<...>` placeholders; database URLs not given in $ECOMMERCE_DATABASE_URLS_FIL
 of stack to {service: url}) are placeholders too, and anything secret prints as [secret].
 
     python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
-    python -m offline.plan --matrix     who can read what, computed; exits 1 on any cross-environment access
+    python -m offline.plan --matrix     who can read, write and delete what, computed; exits 1 on any cell
+                                        that differs from the tier's promise
     python -m offline.plan --compare    the environment comparison table
 
 The plan also runs the policy pack's rules (`policy/ecommerce_rules.py`) and exits 1 when a
@@ -24,9 +25,9 @@ import pulumi
 import yaml
 
 from offline import policy_checks
-from offline.access import UnsupportedStatement, access_matrix, breaches, render_matrix
+from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
-from offline.report import compare_table
+from offline.report import compare_table, iam_policy_text
 
 SECRET_SHOWN = "[secret]"
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -139,8 +140,7 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     ]
     written = [folder / "kubernetes.yaml", folder / "iam-policy.txt"]
     written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=False))
-    statements = [s for p in run.of_type("oci:Identity/policy:Policy") for s in unwrap_secrets(p.inputs)["statements"]]
-    written[1].write_text("\n".join(statements) + "\n")
+    written[1].write_text(iam_policy_text(run))
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
         path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=False))
@@ -149,16 +149,20 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
 
 
 def matrix_command(runs: list[ProgramRun]) -> int:
-    """Print the computed access matrix; 1 when any environment can read another's secrets."""
+    """Print the computed access matrix; 1 when any cell differs from what its tier promises."""
     try:
         matrix = access_matrix(runs)
     except UnsupportedStatement as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(render_matrix(matrix))
-    found = breaches(matrix)
-    for reader, owner in found:
-        print(f"BREACH: {reader} can read {owner}'s secrets", file=sys.stderr)
+    found = matrix.violations()
+    for identity, owner in found:
+        print(
+            f"CONTRACT: {row_title(identity)} on {owner}'s secrets can {matrix.rows[identity][owner].render()}; "
+            f"promised: {matrix.expected(identity, owner).render()}",
+            file=sys.stderr,
+        )
     return 1 if found else 0
 
 
@@ -174,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     form.add_argument("--json", action="store_true", help="machine-readable plan")
     form.add_argument("--markdown", action="store_true", help="for a pull-request comment")
     parser.add_argument("--out", type=Path, help="write Kubernetes manifests and IAM statements under DIR/<stack>/")
-    parser.add_argument("--matrix", action="store_true", help="access matrix of the three stacks; exit 1 on a breach")
+    parser.add_argument("--matrix", action="store_true", help="access matrix of the three stacks; exit 1 where a tier's promise is broken")
     parser.add_argument("--compare", action="store_true", help="environment comparison table of the three stacks")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

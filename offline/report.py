@@ -5,15 +5,19 @@ document differs from what this renders now. The clock is pinned (`DOCS_TODAY`) 
 passing of rotation dates does not change the document.
 """
 
+import re
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Final
 
+from components import iam
 from components.naming import SECRET_KINDS
+from components.presets import SYNC, TIERS, TierName
 from components.rotation import TAG_INTERVAL, TAG_METHOD
-from offline.access import access_matrix, render_matrix
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
+from offline.access import DELETIONS, NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, unwrap_secrets
 
 DOCS_TODAY: Final = date(2026, 1, 1)
 ARCHITECTURE: Final = PROJECT_DIR / "docs" / "ARCHITECTURE.md"
@@ -44,7 +48,17 @@ def _protected(run: ProgramRun) -> str:
     return ", ".join(kinds) or "nothing"
 
 
-def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
+def _who(matrix: AccessMatrix, owner: str, can: Callable[[Access], bool]) -> str:
+    """The identities whose cell on `owner`'s secrets passes `can`, named within that environment."""
+    names = [
+        identity.label.split(" (")[0] if identity.environment == owner else row_title(identity)
+        for identity, cells in matrix.rows.items()
+        if can(cells[owner])
+    ]
+    return ", ".join(names) or "nobody"
+
+
+def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
     [vault] = run.of_type("oci:Kms/vault:Vault")
     [key] = run.of_type("oci:Kms/key:Key")
     [store] = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")
@@ -53,6 +67,8 @@ def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
     shape = key.inputs["keyShape"]
     length = int(shape["length"])
     kinds = sorted({s.inputs["secretName"].rsplit(".", 1)[-1] for s in secrets})
+    [environment] = [e for e in matrix.environments if e.name == run.stack]
+    readers = sorted({i.environment for i, cells in matrix.rows.items() if cells[run.stack].read})
     return {
         "KMS vault": vault.inputs["displayName"],
         "Vault type": vault.inputs["vaultType"],
@@ -64,21 +80,96 @@ def _facts(run: ProgramRun, readable: list[str]) -> dict[str, str]:
         "Secret types": ", ".join(kinds),
         "K8s namespace": store.inputs["metadata"]["namespace"],
         "Refresh interval": ", ".join(sorted({e.inputs["spec"]["refreshInterval"] for e in externals})),
-        "Can read its secrets": ", ".join(r.capitalize() for r in readable) + " only",
+        "Access control": environment.tier.capitalize(),
+        "Can read its secrets": ", ".join(r.capitalize() for r in readers) + " only",
+        "Reads secret values": _who(matrix, run.stack, lambda a: a.read),
+        "Writes new secret versions": _who(matrix, run.stack, lambda a: a.write),
+        "Deletes vault, key, secrets": _who(matrix, run.stack, lambda a: bool(a.deletes)),
     }
 
 
-def compare_table(runs: list[ProgramRun], matrix: dict[str, dict[str, bool]]) -> str:
-    facts = {
-        run.stack: _facts(run, [reader for reader, row in matrix.items() if row[run.stack]]) for run in runs
-    }
+def compare_table(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
+    facts = {run.stack: _facts(run, matrix) for run in runs}
     rows = list(next(iter(facts.values())))
     lines = ["| Component | " + " | ".join(s.capitalize() for s in facts) + " |", "|---|" + "---|" * len(facts)]
     lines += [f"| **{row}** | " + " | ".join(facts[s][row] for s in facts) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def _overview(runs: list[ProgramRun], matrix: dict[str, dict[str, bool]]) -> str:
+def _blocked(matrix: AccessMatrix, reader: str, owner: str) -> bool:
+    """No identity of `reader` can do anything with `owner`'s secrets."""
+    return all(cells[owner] == NO_ACCESS for identity, cells in matrix.rows.items() if identity.environment == reader)
+
+
+def iam_policy_text(run: ProgramRun) -> str:
+    """Every statement the stack writes, policy by policy, and the deployer's, with what each placeholder is."""
+    sections = [
+        (f"Policy {p.inputs['name']}: {p.inputs['description']}", unwrap_secrets(p.inputs)["statements"])
+        for p in run.of_type("oci:Identity/policy:Policy")
+    ]
+    sections.append(
+        (
+            "For the deploying CI identity: grant these once, as a tenancy administrator, in a policy of this "
+            "compartment or its parent, before the first `pulumi up` (later: pulumi stack output deployerPolicy)",
+            run.exports["deployerPolicy"].value,
+        )
+    )
+    placeholders = sorted({found for _, statements in sections for s in statements for found in re.findall(r"<[^<>]+>", s)})
+    lines = [
+        f"# OCI IAM statements of stack {run.stack}, as `pulumi up` would write them (offline plan).",
+        "# <...> placeholders stand for OCIDs only known after deployment; `pulumi up` writes the real ones:",
+        *(f"#   {name}: the OCID of the Pulumi resource {name[1:-len('-id>')]}" for name in placeholders),
+    ]
+    for title, statements in sections:
+        lines += ["", f"# {title}", *statements]
+    return "\n".join(lines) + "\n"
+
+
+def tier_table() -> str:
+    """What each tier promises each role on its own environment's secrets (the README shows this table)."""
+    check = {True: "✅", False: "❌"}
+    lines = [
+        "| Tier | Identity (setting) | Read values | Write new versions | Delete vault, key, secrets |",
+        "|---|---|---|---|---|",
+    ]
+    for tier, roles in TIERS.items():
+        for name, role in [("sync", SYNC), *roles.items()]:
+            who = "sync identity (ESO's workload identity)" if name == "sync" else f"{role.label} (`iam.{name}Group`)"
+            p = role.promise
+            lines.append(f"| {tier} | {who} | {check[p.read]} | {check[p.write]} | {check[p.delete]} |")
+    return "\n".join(lines) + "\n"
+
+
+def people_table(matrix: AccessMatrix) -> str:
+    """Per environment, who can read, write and delete its secrets: computed (the README shows this table)."""
+    check = {True: "✅", False: "❌"}
+    tiers = {e.name: e.tier for e in matrix.environments}
+    lines = [
+        "| Environment (tier) | Identity | Read values | Write new versions | Delete vault, key, secrets |",
+        "|---|---|---|---|---|",
+    ]
+    for identity, cells in matrix.rows.items():
+        own = cells[identity.environment]
+        deletes = check[bool(own.deletes)] if own.deletes in (frozenset(), frozenset(DELETIONS)) else own.render()
+        lines.append(
+            f"| {identity.environment} ({tiers[identity.environment]}) | {identity.label} "
+            f"| {check[own.read]} | {check[own.write]} | {deletes} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def tier_statements(tier: TierName) -> str:
+    """The statements a tier generates, with symbolic names for what each stack fills in."""
+    scope = iam.Scope("<compartmentId>", {"vaults": "<vault OCID>", "keys": "<key OCID>", "policies": "ecommerce-<environment>-secrets-access"})
+    identity = iam.SyncIdentity("<kubernetes.clusterId>", "<kubernetes.namespace>", "<kubernetes.serviceAccount>")
+    lines = ["# sync identity", *iam.sync_statements(identity, scope)]
+    for name, role in TIERS[tier].items():
+        subject = iam.group_subject("<iam.identityDomain>", f"<iam.{name}Group>")
+        lines += [f"# {role.label}", *iam.role_statements(role, subject, scope)]
+    return "\n".join(lines) + "\n"
+
+
+def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
     lines = ["```mermaid", "graph TB"]
     for run in runs:
         env, e = run.stack, run.stack[:4]
@@ -95,9 +186,10 @@ def _overview(runs: list[ProgramRun], matrix: dict[str, dict[str, bool]]) -> str
             "    end",
             f"    style {e} fill:{COLOURS.get(env, '#607d8b')},color:#fff",
         ]
-    for owner in matrix:
-        for reader, row in matrix.items():
-            if reader != owner and not row[owner]:
+    names = [e.name for e in matrix.environments]
+    for owner in names:
+        for reader in names:
+            if reader != owner and _blocked(matrix, reader, owner):
                 lines.append(f'    {owner[:4]}_secrets -.->|"blocked for {reader}"| {reader[:4]}_secrets')
     return "\n".join(lines + ["```"])
 
@@ -152,8 +244,11 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "The logical path is kept in each secret's metadata and tags; OCI's own secret name "
             "is `<service>.<secret>`, since `/` is not allowed there.\n\n" + _paths(runs),
             "## Environment comparison\n\n" + compare_table(runs, matrix),
-            "## Who can read what (computed from the generated IAM statements and SecretStores)\n\n"
+            "## What each access tier promises\n\n" + tier_table(),
+            "## Who can read, write and delete what (computed from the generated IAM statements and SecretStores)\n\n"
             + render_matrix(matrix),
+            "## The IAM statements of each environment (generated)\n\n"
+            + "\n\n".join(f"### {run.stack.capitalize()}\n\n```\n{iam_policy_text(run)}```" for run in runs),
         ]
     )
 

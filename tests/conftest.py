@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack
+from components.naming import PROJECT
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 
 # A day in production's fourth rotation period (anchor 2026-12-01, 90 days): period 3;
 # staging's second (180 days): period 1.
@@ -22,6 +23,14 @@ SCHEMAS_VARIABLE = "ECOMMERCE_SCHEMAS_DIR"
 @pytest.fixture(scope="session")
 def stack_runs() -> dict[str, ProgramRun]:
     return {name: run_stack(name, today=PINNED_TODAY) for name in STACKS}
+
+
+@pytest.fixture(scope="session")
+def production_with_denies() -> ProgramRun:
+    """Production with the opt-in Deny policy (`iam.denyOtherWorkloads: true`)."""
+    config = stack_file_config("production")
+    config[f"{PROJECT}:iam"] = {**config[f"{PROJECT}:iam"], "denyOtherWorkloads": True}
+    return run_stack("production", today=PINNED_TODAY, config=config)
 
 
 @pytest.fixture(scope="session")

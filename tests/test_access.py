@@ -1,43 +1,96 @@
-"""The access matrix and the generated docs: computed from what the program emits, and able to fail."""
+"""The access evaluator, the matrix with people and the generated docs: computed from what the
+program emits, read with OCI's documented rules, and able to fail."""
 
 import dataclasses
 import shutil
 
 import pytest
 
+from components.presets import TIERS
 from offline import plan
 from offline.access import (
+    NO_ACCESS,
+    Access,
+    Environment,
     Principal,
     Request,
     UnsupportedStatement,
     access_matrix,
     allowed,
-    breaches,
+    can,
+    granted,
     parse,
+    policy_statements,
 )
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun
-from offline.report import ARCHITECTURE, compare_table, render_docs
+from components.naming import PROJECT
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from offline.report import ARCHITECTURE, compare_table, people_table, render_docs, tier_statements
+from tests.conftest import PINNED_TODAY
 
 WORKLOAD = Principal("workload", "ns-a", "sa-a", "cluster-a")
-READ_A = Request(WORKLOAD, "read", "secret-bundles", "comp-a", "vault-a")
+ADMIN = Principal("user", groups=frozenset({"Default/admins"}))
+ENV_A = Environment("a", "strict", "comp-a", {"target.vault.id": "vault-a", "target.key.id": "key-a"}, "ns-a")
 MINE = "request.principal.namespace = 'ns-a'"
 
 
-def test_allow_matches_subject_verb_family_location_and_conditions():
-    """A grant needs every part to match; a greater verb and a family include the lesser ones."""
-    assert allowed([parse(f"Allow any-user to manage secret-family in compartment id comp-a where {MINE}")], READ_A)
-    assert not allowed([parse(f"Allow any-user to inspect secret-bundles in compartment id comp-a where {MINE}")], READ_A)
-    assert not allowed([parse(f"Allow any-user to read secret-bundles in compartment id comp-b where {MINE}")], READ_A)
-    assert not allowed([parse("Allow any-user to read keys in tenancy")], READ_A)
-    assert not allowed([parse("Allow group 'Default'/'admins' to read secret-bundles in tenancy")], READ_A)
-    assert not allowed(
-        [parse("Allow any-user to read secret-bundles in tenancy where all {" + MINE + ", target.vault.id = 'vault-b'}")],
-        READ_A,
-    )
-    assert allowed(
-        [parse("Allow any-user to read secret-bundles in tenancy where any {" + MINE + ", target.vault.id = 'vault-b'}")],
-        READ_A,
-    )
+def able(statements: list[str], principal: Principal, operation: str, environment: Environment = ENV_A) -> bool:
+    return can([parse(s) for s in statements], [principal], operation, environment)
+
+
+def test_a_verb_grants_the_permissions_the_reference_lists_for_it_and_every_lesser_verb():
+    """`use secrets` writes versions but reads no values; `read secret-family` reads values; manage holds deletion."""
+    assert granted("use", "secrets") == {"SECRET_INSPECT", "SECRET_READ", "SECRET_UPDATE"}
+    assert "SECRET_BUNDLE_READ" in granted("read", "secret-family")
+    assert "SECRET_BUNDLE_READ" not in granted("manage", "secrets")
+    assert {"KEY_ROTATE", "KEY_DELETE", "KEY_DECRYPT", "KEY_INSPECT"} <= granted("manage", "keys")
+    assert granted("use", "vaults") >= {"VAULT_CREATE_SECRET", "VAULT_READ"} and "VAULT_DELETE" not in granted("use", "vaults")
+    assert granted("manage", "policies") == set()
+
+
+def test_request_permission_conditions_carve_permissions_out_of_a_verb():
+    """`request.permission` keeps one permission of a verb, or removes some, as OCI evaluates it per permission."""
+    only_rotate = "Allow group 'Default'/'admins' to manage keys in compartment id comp-a where all {target.key.id = 'key-a', request.permission = 'KEY_ROTATE'}"
+    assert able([only_rotate], ADMIN, "CreateKeyVersion")
+    assert not able([only_rotate], ADMIN, "ScheduleKeyDeletion")
+    assert not able([only_rotate], ADMIN, "GetKey")
+    no_delete = "Allow group 'Default'/'admins' to manage keys in compartment id comp-a where request.permission != 'KEY_DELETE'"
+    assert able([no_delete], ADMIN, "CreateKeyVersion") and not able([no_delete], ADMIN, "ScheduleKeyDeletion")
+
+
+def test_a_variable_that_does_not_apply_declines_an_allow_and_disarms_a_deny():
+    """OCI: a condition on a variable the request lacks is false, whatever its operator."""
+    # target.vault.id is documented for vaults only: on keys it never holds.
+    assert not able(["Allow group 'Default'/'admins' to manage keys in compartment id comp-a where target.vault.id = 'vault-a'"], ADMIN, "CreateKeyVersion")
+    # Listing vaults carries no vault id, so a vault-narrowed Allow cannot list.
+    assert not able(["Allow group 'Default'/'admins' to inspect vaults in compartment id comp-a where target.vault.id = 'vault-a'"], ADMIN, "ListVaults")
+    assert able(["Allow group 'Default'/'admins' to inspect vaults in compartment id comp-a"], ADMIN, "ListVaults")
+    # A Deny narrowed by a variable the request lacks does not apply, even with `!=`.
+    statements = [
+        f"Allow any-user to read secret-bundles in compartment id comp-a where {MINE}",
+        "Deny any-user to read secret-bundles in compartment id comp-a where target.key.id != 'key-b'",
+    ]
+    assert able(statements, WORKLOAD, "GetSecretBundleByName")
+
+
+def test_an_operation_needs_every_permission_the_reference_lists():
+    """CreateSecret needs VAULT_CREATE_SECRET (use vaults) and the key's encrypt/decrypt, not just manage secrets."""
+    secrets = "Allow group 'Default'/'admins' to manage secret-family in compartment id comp-a"
+    vault = "Allow group 'Default'/'admins' to use vaults in compartment id comp-a where target.vault.id = 'vault-a'"
+    key = "Allow group 'Default'/'admins' to use keys in compartment id comp-a where target.key.id = 'key-a'"
+    assert not able([secrets], ADMIN, "CreateSecret")
+    assert not able([secrets, vault], ADMIN, "CreateSecret")
+    assert able([secrets, vault, key], ADMIN, "CreateSecret")
+
+
+def test_subject_location_and_quantifiers_must_all_match():
+    """A grant needs its subject, compartment and conditions to match; `any` needs one condition."""
+    read = "Allow any-user to read secret-bundles in"
+    assert able([f"{read} compartment id comp-a where {MINE}"], WORKLOAD, "GetSecretBundleByName")
+    assert not able([f"{read} compartment id comp-b where {MINE}"], WORKLOAD, "GetSecretBundleByName")
+    assert not able(["Allow group 'Default'/'admins' to read secret-bundles in tenancy"], WORKLOAD, "GetSecretBundleByName")
+    assert able(["Allow group 'Default'/'admins' to read secret-bundles in tenancy"], ADMIN, "GetSecretBundleByName")
+    assert not able([f"{read} tenancy where all {{{MINE}, request.principal.cluster_id = 'cluster-b'}}"], WORKLOAD, "GetSecretBundleByName")
+    assert able([f"{read} tenancy where any {{{MINE}, request.principal.cluster_id = 'cluster-b'}}"], WORKLOAD, "GetSecretBundleByName")
 
 
 def test_deny_beats_allow():
@@ -47,7 +100,7 @@ def test_deny_beats_allow():
         parse("Deny any-user to read secret-family in compartment id comp-a where all "
               "{request.principal.type = 'workload', request.principal.cluster_id != 'cluster-b'}"),
     ]
-    assert not allowed(statements, READ_A)
+    assert not allowed(statements, Request(WORKLOAD, "SECRET_BUNDLE_READ", "comp-a", {}))
 
 
 @pytest.mark.parametrize(
@@ -55,8 +108,11 @@ def test_deny_beats_allow():
     [
         "Allow dynamic-group ci to read secret-bundles in tenancy",
         "Allow any-user to read secret-bundles in compartment ecommerce-production",
+        "Allow any-user to read buckets in tenancy",
         "Allow any-user to read secret-bundles in tenancy where request.user.id = 'x'",
-        "Allow any-user to read secret-bundles in tenancy where all {a = 'b', any {c = 'd'}}",
+        "Allow any-user to read secret-bundles in tenancy where target.secret.name = 'auth-service.jwt-secret'",
+        "Allow any-user to read secret-bundles in tenancy where target.vault.id = /ocid1.vault.*/",
+        "Allow any-user to read secret-bundles in tenancy where all {request.permission = 'b', any {request.permission = 'd'}}",
         "Permit any-user to read secret-bundles in tenancy",
     ],
 )
@@ -66,20 +122,88 @@ def test_statements_outside_the_grammar_are_errors_not_blocks(statement):
         parse(statement)
 
 
-def test_the_three_real_stacks_give_exactly_the_diagonal(stack_runs):
-    """Each environment's services read their own secrets and nobody else's."""
+# What the product promises, written out here independently of the tier data:
+# role -> (read values, write new versions, delete vault/key/secrets) on its own environment.
+PROMISED = {
+    ("production", "sync"): Access(True, False, frozenset()),
+    ("production", "admin"): Access(False, True, frozenset()),
+    ("production", "deployer"): Access(False, True, frozenset()),
+    ("staging", "sync"): Access(True, False, frozenset()),
+    ("staging", "admin"): Access(True, True, frozenset({"vault", "key", "secrets"})),
+    ("staging", "readers"): Access(True, False, frozenset()),
+    ("staging", "deployer"): Access(False, True, frozenset({"vault", "key", "secrets"})),
+    ("development", "sync"): Access(True, False, frozenset()),
+    ("development", "admin"): Access(True, True, frozenset({"vault", "key", "secrets"})),
+    ("development", "deployer"): Access(False, True, frozenset({"vault", "key", "secrets"})),
+}
+
+
+def test_the_three_real_stacks_give_each_identity_exactly_its_tiers_access(stack_runs):
+    """Workload diagonal; production people write but never read or delete; every cross-environment cell blocked."""
     matrix = access_matrix([stack_runs[s] for s in STACKS])
-    assert matrix == {r: {o: r == o for o in STACKS} for r in STACKS}
-    assert breaches(matrix) == []
+    computed = {(i.environment, i.role): cells for i, cells in matrix.rows.items()}
+    assert set(computed) == set(PROMISED)
+    for (environment, role), cells in computed.items():
+        assert cells == {o: PROMISED[environment, role] if o == environment else NO_ACCESS for o in STACKS}, (environment, role)
+    assert matrix.violations() == []
+    assert plan.matrix_command([stack_runs[s] for s in STACKS]) == 0
+
+
+def test_a_stack_that_overrides_its_tier_gets_that_tiers_access(stack_runs):
+    """Staging (preset moderate) set to `iam.tier: strict`: its administrators write but no longer read or delete."""
+    config = stack_file_config("staging")
+    iam_keys = {k: v for k, v in config[f"{PROJECT}:iam"].items() if k != "readersGroup"}
+    config[f"{PROJECT}:iam"] = {**iam_keys, "tier": "strict"}
+    staging = run_stack("staging", today=PINNED_TODAY, config=config)
+    matrix = access_matrix([stack_runs["production"], staging, stack_runs["development"]])
+    [admins] = [i for i in matrix.rows if i.environment == "staging" and i.role == "admin"]
+    assert matrix.rows[admins]["staging"] == Access(False, True, frozenset())
+    assert matrix.violations() == []
+
+
+def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs):
+    """Every group lists its environment's vaults and secrets; writers list keys; strict admins rotate, managers create."""
+    runs = [stack_runs[s] for s in STACKS]
+    matrix = access_matrix(runs)
+    statements = policy_statements(runs)
+    environments = {e.name: e for e in matrix.environments}
+    for identity, cells in matrix.rows.items():
+        if identity.role == "sync":
+            continue
+        own = environments[identity.environment]
+        if identity.role != "deployer":
+            assert can(statements, identity.principals, "ListVaults", own), identity
+            assert can(statements, identity.principals, "ListSecrets", own), identity
+        if cells[own.name].write and identity.role != "deployer":
+            assert can(statements, identity.principals, "ListKeys", own), identity
+    production_admins = next(i for i in matrix.rows if i.environment == "production" and i.role == "admin")
+    assert can(statements, production_admins.principals, "CreateKeyVersion", environments["production"])
+    assert not can(statements, production_admins.principals, "CreateSecret", environments["production"])
+    # Administrators who manage (moderate, relaxed) can create a secret: use vaults and the key's encrypt/decrypt too.
+    for environment in ("staging", "development"):
+        [admins] = [i for i in matrix.rows if i.environment == environment and i.role == "admin"]
+        assert can(statements, admins.principals, "CreateSecret", environments[environment]), environment
+
+
+def test_the_deployer_can_create_everything_the_program_creates(stack_runs):
+    """The printed deployer statements let `pulumi up` create secrets (use vaults + key) and rotate the key."""
+    runs = [stack_runs[s] for s in STACKS]
+    matrix = access_matrix(runs)
+    statements = policy_statements(runs)
+    for environment in matrix.environments:
+        [deployer] = [i for i in matrix.rows if i.environment == environment.name and i.role == "deployer"]
+        for operation in ("CreateSecret", "UpdateSecret", "CreateKeyVersion", "GetVault", "GetKey", "GetSecret"):
+            assert can(statements, deployer.principals, operation, environment), (environment.name, operation)
 
 
 def point_staging_policy_at_production(runs: dict[str, ProgramRun]) -> list[ProgramRun]:
-    """A copy-paste mistake built in the test: staging's policy names production's compartment and vault."""
+    """A copy-paste mistake built in the test: staging's policy names production's compartment, vault and key."""
     production, staging = runs["production"], runs["staging"]
     swaps = {
         staging.of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"]:
             production.of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"],
         "<ecommerce-staging-vault-id>": "<ecommerce-production-vault-id>",
+        "<ecommerce-staging-key-id>": "<ecommerce-production-key-id>",
     }
 
     def swap(text: str) -> str:
@@ -96,13 +220,21 @@ def point_staging_policy_at_production(runs: dict[str, ProgramRun]) -> list[Prog
     return [production, broken, runs["development"]]
 
 
-def test_a_policy_pointed_at_production_is_a_breach_and_fails_the_command(stack_runs, capsys):
-    """The matrix can fail: staging's identity allowed on production's vault turns that cell to ALLOWED, exit 1."""
+def test_a_policy_pointed_at_production_breaks_the_contract_and_fails_the_command(stack_runs, capsys):
+    """Staging's identities allowed on production's secrets turn those cells red, and the command exits 1."""
     runs = point_staging_policy_at_production(stack_runs)
-    assert breaches(access_matrix(runs)) == [("staging", "production")]
+    violations = access_matrix(runs).violations()
+    assert ("staging", "sync", "production") in {(i.environment, i.role, o) for i, o in violations}
     assert plan.matrix_command(runs) == 1
-    assert "BREACH: staging can read production's secrets" in capsys.readouterr().err
-    assert plan.matrix_command([stack_runs[s] for s in STACKS]) == 0
+    assert "CONTRACT: Staging sync identity (ecommerce-staging/ecommerce-secrets-sync) on production's secrets can read" in capsys.readouterr().err
+
+
+def test_a_tier_broken_on_purpose_fails_the_matrix_command(monkeypatch, capsys):
+    """Strict administrators given the moderate tier's grants can read and delete: `--matrix` exits non-zero."""
+    monkeypatch.setitem(TIERS["strict"], "admin", dataclasses.replace(TIERS["strict"]["admin"], grants=TIERS["moderate"]["admin"].grants))
+    assert plan.main(["--matrix"]) == 1
+    err = capsys.readouterr().err
+    assert "CONTRACT: Production administrators (ecommerce-production-secret-admins) on production's secrets can read, write, delete; promised: write" in err
 
 
 def test_committed_architecture_doc_is_what_the_stacks_generate_now():
@@ -110,13 +242,23 @@ def test_committed_architecture_doc_is_what_the_stacks_generate_now():
     assert ARCHITECTURE.read_text() == render_docs()
 
 
-def test_comparison_table_is_read_from_the_stacks(stack_runs):
-    """The comparison shows each stack's real vault, rotation, namespace and access, as generated."""
+def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs):
+    """Like the product's "Access Control" row, read from the stacks; the people rows come from the matrix."""
     runs = [stack_runs[s] for s in STACKS]
     table = compare_table(runs, access_matrix(runs))
     assert "| **Key rotation** | every 90 days (new key version) | every 180 days (new key version) | manual |" in table
-    assert "| **K8s namespace** | ecommerce-production | ecommerce-staging | ecommerce-development |" in table
+    assert "| **Access control** | Strict | Moderate | Relaxed |" in table
     assert "| **Can read its secrets** | Production only | Staging only | Development only |" in table
+    assert "| **Reads secret values** | sync identity | sync identity, administrators, readers | sync identity, developers |" in table
+    assert "| **Deletes vault, key, secrets** | nobody |" in table
+
+
+def test_the_readme_shows_who_does_what_and_the_statements_as_generated(stack_runs):
+    """The README's isolation table and per-tier statements are what the program computes now, not prose that drifts."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert people_table(access_matrix([stack_runs[s] for s in STACKS])) in readme
+    for tier in TIERS:
+        assert tier_statements(tier) in readme, tier
 
 
 def test_a_broken_stack_file_gets_the_programs_own_settings_error(tmp_path, capsys):

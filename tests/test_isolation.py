@@ -7,6 +7,7 @@ import pytest
 
 from components import iam
 from components.naming import PROJECT
+from offline.access import TARGET_VARIABLES, access_matrix, parse
 from offline.harness import STACKS, ProgramRun, stack_file_config
 
 POLICY = "oci:Identity/policy:Policy"
@@ -55,26 +56,40 @@ def test_any_user_never_appears_without_the_workload_conditions(stack_runs, stac
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_statement_is_scoped_to_the_environments_compartment_and_vault(stack_runs, stack):
-    """Each statement stays in this compartment; every Allow is limited to this environment's vault."""
+def test_every_statement_stays_in_the_environments_compartment_and_vault_or_key(stack_runs, stack):
+    """Each statement names this compartment; vaults and keys are narrowed by their own documented variable."""
     run = stack_runs[stack]
     compartment = stack_file_config(stack)[f"{PROJECT}:compartmentId"]
-    vault_id = f"<{run.of_type('oci:Kms/vault:Vault')[0].name}-id>"
-    for statement in statements(run):
-        assert f" in compartment id {compartment} where " in statement
-        if statement.startswith("Allow"):
-            assert f"target.vault.id = '{vault_id}'" in statement
+    vault_id, key_id = (f"<{run.of_type(t)[0].name}-id>" for t in ("oci:Kms/vault:Vault", "oci:Kms/key:Key"))
+    for text in statements(run):
+        statement = parse(text)
+        assert statement.compartment_id == compartment, text
+        variables = {c.variable: c.value for c in statement.conditions if c.equal}
+        if statement.resource == "vaults" and statement.verb != "inspect":
+            assert variables.get("target.vault.id") == vault_id, text
+        if statement.resource == "keys" and statement.verb != "inspect":
+            assert variables.get("target.key.id") == key_id, text
+        # A variable OCI does not document for a resource type would make the condition false.
+        for variable in variables:
+            assert not variable.startswith("target.") or variable in TARGET_VARIABLES.get(statement.resource, ()), text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_statement_grants_key_delegate(stack_runs, stack):
+    """`use key-delegate` lets other services use the key; no consumer here needs it, not even the deployer."""
+    everything = [*statements(stack_runs[stack]), *stack_runs[stack].exports["deployerPolicy"].value]
+    assert not [s for s in everything if "key-delegate" in s or "key-family" in s]
 
 
 def test_sync_identity_reads_only_secret_bundles_and_the_vault():
     """The sync identity can read values and check its vault; it can manage nothing."""
     identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
-    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, "c", "v")]
+    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": "v"}))]
     assert verbs == ["read secret-bundles", "read vaults"]
 
 
 def test_deny_statements_refuse_every_other_workload_with_negated_conditions():
-    """Opt-in Deny statements cover a different namespace, service account or cluster, each alone."""
+    """Opt-in Deny statements cover a different namespace, service account or cluster, each alone, in this compartment."""
     identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
     denies = iam.deny_statements(identity, "c")
     assert len(denies) == 3
@@ -90,3 +105,26 @@ def test_deny_statements_refuse_every_other_workload_with_negated_conditions():
 def test_deny_statements_are_off_unless_asked_for(stack_runs, stack):
     """Deny policies must first be enabled tenancy-wide; no stack writes them by default."""
     assert not [s for s in statements(stack_runs[stack]) if s.startswith("Deny")]
+    assert len(stack_runs[stack].of_type(POLICY)) == 1
+
+
+def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
+    """The Allows stay in a policy the deployer may edit; the Denies (admin-only once enabled) are apart."""
+    policies = {p.inputs["name"]: p.plain_inputs["statements"] for p in production_with_denies.of_type(POLICY)}
+    assert set(policies) == {"ecommerce-production-secrets-access", "ecommerce-production-secrets-deny"}
+    assert all(s.startswith("Allow ") for s in policies["ecommerce-production-secrets-access"])
+    assert len(policies["ecommerce-production-secrets-deny"]) == 3
+    assert all(s.startswith("Deny ") for s in policies["ecommerce-production-secrets-deny"])
+
+
+def test_every_policy_is_deleted_before_it_is_replaced(production_with_denies):
+    """Policy names are unique in the tenancy: create-before-delete replacement would fail on the name."""
+    policies = production_with_denies.of_type(POLICY)
+    assert len(policies) == 2
+    assert all(p.delete_before_replace for p in policies)
+
+
+def test_the_denies_keep_the_matrix_intact(production_with_denies, stack_runs):
+    """With the Denies, production's own workload still reads, and every tier's promise still holds."""
+    matrix = access_matrix([production_with_denies, stack_runs["staging"], stack_runs["development"]])
+    assert matrix.violations() == []

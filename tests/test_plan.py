@@ -60,8 +60,11 @@ def test_written_manifests_are_valid_kubernetes_objects(tmp_path, capsys, schema
             kubernetes_validate.validate(document, "1.34", strict=True)
         else:
             validate(crd_spec_schema(schemas_dir, document["kind"].lower() + "s"), document["spec"])
-    statements = (tmp_path / stack / "iam-policy.txt").read_text().splitlines()
+    iam_text = (tmp_path / stack / "iam-policy.txt").read_text()
+    statements = [line for line in iam_text.splitlines() if line and not line.startswith("#")]
     assert statements and all(s.startswith(("Allow ", "Deny ")) for s in statements)
+    assert "<...> placeholders stand for OCIDs only known after deployment" in iam_text.splitlines()[1]
+    assert f"#   <ecommerce-{stack}-vault-id>: the OCID of the Pulumi resource ecommerce-{stack}-vault" in iam_text
 
 
 def test_an_unknown_stack_lists_the_stacks_that_exist(capsys):

@@ -83,7 +83,10 @@ CHANGES: dict[str, Any] = {
     "notifications.emails": ["secops@example.com"],
     "kubernetes.installReloader": True,
     "kubernetes.reloaderNamespace": "reloads",
+    "iam.tier": "relaxed",
     "iam.adminGroup": "other-secret-admins",
+    "iam.readersGroup": "other-readers",
+    "iam.deployerGroup": "other-deployers",
     "iam.identityDomain": "OtherDomain",
     "iam.denyOtherWorkloads": True,
     "kubernetes.clusterId": "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaanothercluster",
@@ -96,6 +99,8 @@ CHANGES: dict[str, Any] = {
     "kubernetes.operatorNamespace": "eso",
 }
 NOT_CHANGED = {
+    "iam.breakGlassGroup": "exists only in the strict tier; like every group it changes only policy statements, "
+    "which OCI updates in place (`statements` is Updatable)",
     "environment": "must equal the stack name: it cannot change",
     "keyRotation.method": "native needs vaultType VIRTUAL_PRIVATE, whose change is covered above",
     "services": "removing a service deletes its secrets on purpose (protected in strict stacks)",

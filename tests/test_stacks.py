@@ -223,11 +223,11 @@ def test_adding_a_service_changes_no_existing_urn():
 
 
 def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
-    """Vault, key, endpoint, path → secret OCID, namespace and the Kubernetes Secret of each service; nothing secret."""
+    """Vault, key, endpoint, path → secret OCID, namespace, each service's Kubernetes Secret, the deployer's statements; nothing secret."""
     exports = stack_runs["production"].exports
     assert set(exports) == {
         "vaultId", "keyId", "managementEndpoint", "secretIds", "namespace", "kubernetesSecrets", "keyRotation",
-        "fixedSettings", "jwtRotation", "reloadAnnotations", "notificationTopicId",
+        "fixedSettings", "deployerPolicy", "jwtRotation", "reloadAnnotations", "notificationTopicId",
     }
     assert set(exports["secretIds"].value) == {
         secret_path("production", service, kind) for service in DEFAULT_SERVICES for kind in SECRET_KINDS
@@ -261,10 +261,3 @@ def test_native_rotation_on_a_virtual_private_vault():
     assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 180
     assert key.inputs["freeformTags"]["rotation-method"] == "native"
     assert not run.of_type(KEY_VERSION)
-
-
-def test_deny_statements_are_written_when_asked_for():
-    """With `iam.denyOtherWorkloads`, the policy adds the three Deny statements after the Allows."""
-    run = run_staging_with(iam={"denyOtherWorkloads": True})
-    statements = only(run, POLICY).plain_inputs["statements"]
-    assert [s.split(" ")[0] for s in statements] == ["Allow"] * 6 + ["Deny"] * 3
