@@ -8,7 +8,7 @@ of stack to {service: url}) are placeholders too, and anything secret prints as 
     python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
     python -m offline.plan --matrix     who can read, write and delete what, computed; exits 1 on any cell
                                         that differs from the tier's promise
-    python -m offline.plan --compare    the environment comparison table
+    python -m offline.plan --compare    the environment comparison table and the rotation timeline
 
 The plan also runs the policy pack's rules (`policy/ecommerce_rules.py`) and exits 1 when a
 mandatory one is violated.
@@ -27,7 +27,7 @@ import yaml
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
-from offline.report import compare_table, iam_policy_text
+from offline.report import compare_table, iam_policy_text, timeline_table
 
 SECRET_SHOWN = "[secret]"
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         return matrix_command(runs)
     if args.compare:
         print(compare_table(runs, access_matrix(runs)))
+        print(timeline_table(runs))
         return 0
     pack_config = policy_checks.pack_config(args.project_dir)
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
