@@ -4,7 +4,8 @@ This is how the tests exercise each stack and how the offline plan shows what a 
 create, with no credentials, cluster or Pulumi CLI. The mocks answer only what the cloud would
 compute (OCIDs, endpoints), with values marked as placeholders; a `MockMonitor` subclass keeps
 the whole registration request, since `protect`, `retain_on_delete` and dependencies are not
-in `MockResourceArgs`.
+in `MockResourceArgs`. Registrations arrive in an order that depends on thread scheduling; a
+finished run lists them in a fixed creation order.
 """
 
 import asyncio
@@ -164,6 +165,20 @@ class ProgramRun:
         return [r for r in self.registrations if r.type == type_]
 
 
+def in_creation_order(registrations: list[Registration]) -> list[Registration]:
+    """Parents and dependencies before what needs them; otherwise by type and name, never by scheduling."""
+    by_urn = {r.urn: r for r in registrations}
+    depth: dict[str, int] = {}
+
+    def depth_of(r: Registration) -> int:
+        if r.urn not in depth:
+            needs = {r.parent, *r.depends_on, *(u for urns in r.property_dependencies.values() for u in urns)}
+            depth[r.urn] = 1 + max((depth_of(by_urn[u]) for u in needs if u in by_urn), default=-1)
+        return depth[r.urn]
+
+    return sorted(registrations, key=lambda r: (depth_of(r), r.type, r.name))
+
+
 def map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
     """`value` with every secret-marked part replaced by `on_secret(its plain value)`."""
     if isinstance(value, dict):
@@ -277,6 +292,7 @@ def run_program(
             run.evaluation_seconds = time.perf_counter() - started
             run.evaluation_cpu_seconds = time.process_time() - cpu_started
         run.exports.update(loop.run_until_complete(_resolve_exports()))
+        run.registrations[:] = in_creation_order(run.registrations)
     except BaseException as error:
         error.program_run = run  # type: ignore[attr-defined]
         raise

@@ -138,12 +138,13 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
         for r in run.of_type(t)
     ]
     written = [folder / "kubernetes.yaml", folder / "iam-policy.txt"]
-    written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=False))
+    # Keys sorted: dicts deserialized from the engine's protobuf Structs come in no fixed order.
+    written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=True))
     statements = [s for p in run.of_type("oci:Identity/policy:Policy") for s in unwrap_secrets(p.inputs)["statements"]]
     written[1].write_text("\n".join(statements) + "\n")
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
-        path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=False))
+        path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=True))
         written.append(path)
     return written
 
