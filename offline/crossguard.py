@@ -23,7 +23,8 @@ talks to it over gRPC. This harness does the same, so a test that passes here ha
 What cannot be reproduced without the CLI and the providers: the provider's Check (the engine
 analyzes checked inputs; here the inputs as registered) and the provider's own outputs (here the
 project's mocks, `offline/harness.py`). Resource options the harness does not record
-(ignoreChanges, deleteBeforeReplace, aliases, custom timeouts) are sent empty.
+(ignoreChanges, aliases, custom timeouts) are sent empty, and reads (the replacement guard's
+StackReference) are not sent to AnalyzeStack; no rule reads any of them.
 """
 
 import json
@@ -119,10 +120,6 @@ def properties(values: Mapping[str, Any], skip_internal: bool) -> struct_pb2.Str
     return struct
 
 
-def _level(name: str) -> analyzer_pb2.EnforcementLevel.ValueType:
-    return LEVELS[name]
-
-
 def engine_policy_config(info: Any, config_text: str | None) -> dict[str, analyzer_pb2.PolicyConfig]:
     """What the engine sends to Configure for a `--policy-pack-config` file, or refuses.
 
@@ -186,13 +183,15 @@ def engine_policy_config(info: Any, config_text: str | None) -> dict[str, analyz
     for name, (level, _) in result.items():
         if level not in LEVELS:
             raise ConfigRefused(f"configuring policy pack {info.name!r}: invalid enforcement level {level!r} for {name!r}")
-    return {name: analyzer_pb2.PolicyConfig(enforcementLevel=_level(level), properties=properties(props, False))
+    return {name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=properties(props, False))
             for name, (level, props) in result.items()}
 
 
 def _options(r: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=r.protect, additionalSecretOutputs=list(r.additional_secret_outputs), parent=r.parent,
+        # The harness records the flag, not whether the program set it: defined when true.
+        deleteBeforeReplace=r.delete_before_replace, deleteBeforeReplaceDefined=r.delete_before_replace,
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
     )
 
@@ -210,6 +209,8 @@ class PackSession:
     """One launch of the pack for one stack, as one `pulumi preview --stack <stack>` makes it.
 
     `database_urls` are the stack's secret config, which the engine hands the pack decrypted.
+    With the mocks' placeholders the registrations are those of a preview of a deployed stack
+    (IDs known from the state); with `first_preview`, those of a stack never deployed.
     """
 
     run: ProgramRun
@@ -292,16 +293,21 @@ class PackSession:
         registrations must come from a run with the same flag).
         """
         by_urn = {r.urn: r for r in registrations}
+
+        def provider(r: Registration) -> analyzer_pb2.AnalyzerProviderResource | None:
+            # A provider reference is "<provider URN>::<provider ID>"; the engine sends the provider's inputs.
+            given = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+            if given is None:
+                return None
+            return analyzer_pb2.AnalyzerProviderResource(
+                urn=given.urn, type=given.type, name=given.name, properties=properties(given.inputs, skip_internal=True)
+            )
+
         found: list[Diagnostic] = []
         for r in registrations:
-            provider = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
             request = analyzer_pb2.AnalyzeRequest(
-                urn=r.urn, type=r.type, name=r.name, options=_options(r),
+                urn=r.urn, type=r.type, name=r.name, options=_options(r), provider=provider(r),
                 properties=properties(r.inputs, skip_internal=False),
-                provider=analyzer_pb2.AnalyzerProviderResource(
-                    urn=provider.urn, type=provider.type, name=provider.name,
-                    properties=properties(provider.inputs, skip_internal=True),
-                ) if provider else None,
             )
             for remediation in self.stub.Remediate(request).remediations:
                 if remediation.diagnostic:
@@ -321,7 +327,7 @@ class PackSession:
 
         stack = analyzer_pb2.AnalyzeStackRequest(resources=[
             analyzer_pb2.AnalyzerResource(
-                urn=r.urn, type=r.type, name=r.name, options=_options(r), parent=r.parent,
+                urn=r.urn, type=r.type, name=r.name, options=_options(r), provider=provider(r), parent=r.parent,
                 properties=properties(outputs(r), skip_internal=True), dependencies=list(r.depends_on),
                 propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
                                       for k, urns in r.property_dependencies.items() if urns},
