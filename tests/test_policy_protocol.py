@@ -18,8 +18,10 @@ import pytest
 import yaml
 
 from components.naming import DEFAULT_SERVICES
-from offline.crossguard import PACK_DIR, ConfigRefused, Diagnostic, PackSession, sync_pack_environment
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, Registration, placeholder_database_urls, run_stack
+from offline.crossguard import PACK_DIR, ConfigRefused, Diagnostic, PackSession, properties, sync_pack_environment
+from offline.harness import (
+    PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, placeholder_database_urls, run_stack,
+)
 from offline.policy_checks import PACK_CONFIG, check, pack_config, rules
 from tests.conftest import PINNED_TODAY
 
@@ -167,7 +169,10 @@ def test_deny_statements_in_any_of_productions_policies_satisfy_the_advisory(sta
 
 
 def test_no_secret_value_reaches_a_message_or_the_packs_output(stack_runs, packs):
-    """The pack receives the database URLs (secret inputs, and decrypted in PULUMI_CONFIG) and prints none of them."""
+    """The pack receives the database URLs (as the engine's secret envelopes, and decrypted in PULUMI_CONFIG)
+    and prints none of them."""
+    secret = next(r for r in stack_runs["production"].of_type(rules.SECRET) if r.is_secret("secretContent"))
+    assert properties(secret.inputs, skip_internal=True)["secretContent"][SECRET_SIG] == SECRET_MARK
     found = packs["production"].analyze(stack_runs["production"].registrations)
     printed = "".join(packs["production"].stdout + packs["production"].stderr) + json.dumps([d.message for d in found])
     for url in URLS.values():
