@@ -2,9 +2,11 @@
 
 This is how the tests exercise each stack and how the offline plan shows what a stack would
 create, with no credentials, cluster or Pulumi CLI. The mocks answer only what the cloud would
-compute (OCIDs, endpoints), with values marked as placeholders; a `MockMonitor` subclass keeps
-the whole registration request, since `protect`, `retain_on_delete` and dependencies are not
-in `MockResourceArgs`.
+compute (OCIDs, endpoints), with values marked as placeholders, or, for a first preview (nothing
+created yet), as unknowns, which the real SDK then propagates the way `pulumi preview` sees them.
+A `MockMonitor` subclass keeps the whole registration request, since `protect`,
+`retain_on_delete` and dependencies are not in `MockResourceArgs`. Registrations arrive in an
+order that depends on thread scheduling; a finished run lists them in a fixed creation order.
 """
 
 import asyncio
@@ -43,21 +45,27 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     """Echo the inputs; add the outputs OCI would compute, as marked placeholders.
 
     A StackReference answers with `deployed`: the outputs the referenced stack's last update
-    left (none for a stack never deployed), as the engine's builtin provider reads them.
+    left (none for a stack never deployed), as the engine's builtin provider reads them. With
+    `first_preview`, what OCI computes is unknown instead: an empty ID and the SDK's unknown
+    sentinel, as a preview reports resources still to be created.
     """
 
-    def __init__(self, deployed: Mapping[str, Any] | None = None):
+    def __init__(self, deployed: Mapping[str, Any] | None = None, first_preview: bool = False):
         super().__init__()
         self.deployed = dict(deployed or {})
+        self.first_preview = first_preview
+
+    def _computed(self, what: str) -> str:
+        return rpc.UNKNOWN if self.first_preview else placeholder(what)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
             return args.inputs["name"], {**outputs, "outputs": self.deployed, "secretOutputNames": []}
         if args.typ == "oci:Kms/vault:Vault":
-            outputs["managementEndpoint"] = placeholder(f"{args.name}-management-endpoint")
-            outputs["cryptoEndpoint"] = placeholder(f"{args.name}-crypto-endpoint")
-        return placeholder(f"{args.name}-id"), outputs
+            outputs["managementEndpoint"] = self._computed(f"{args.name}-management-endpoint")
+            outputs["cryptoEndpoint"] = self._computed(f"{args.name}-crypto-endpoint")
+        return "" if self.first_preview else placeholder(f"{args.name}-id"), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
         # The program makes no data-source look-ups: an invoke here is a change to review.
@@ -164,6 +172,20 @@ class ProgramRun:
         return [r for r in self.registrations if r.type == type_]
 
 
+def in_creation_order(registrations: list[Registration]) -> list[Registration]:
+    """Parents and dependencies before what needs them; otherwise by type and name, never by scheduling."""
+    by_urn = {r.urn: r for r in registrations}
+    depth: dict[str, int] = {}
+
+    def depth_of(r: Registration) -> int:
+        if r.urn not in depth:
+            needs = {r.parent, *r.depends_on, *(u for urns in r.property_dependencies.values() for u in urns)}
+            depth[r.urn] = 1 + max((depth_of(by_urn[u]) for u in needs if u in by_urn), default=-1)
+        return depth[r.urn]
+
+    return sorted(registrations, key=lambda r: (depth_of(r), r.type, r.name))
+
+
 def map_secrets(value: Any, on_secret: Callable[[Any], Any]) -> Any:
     """`value` with every secret-marked part replaced by `on_secret(its plain value)`."""
     if isinstance(value, dict):
@@ -240,6 +262,7 @@ def run_program(
     program: Path = PROJECT_DIR / "__main__.py",
     deployed: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
+    first_preview: bool = False,
 ) -> ProgramRun:
     """Run `program` as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
 
@@ -261,7 +284,7 @@ def run_program(
 
     executor = ThreadPoolExecutor(initializer=start_worker)
     loop.set_default_executor(executor)
-    monitor = RecordingMonitor(PlaceholderMocks(deployed))
+    monitor = RecordingMonitor(PlaceholderMocks(deployed, first_preview))
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
     runtime_config.set_all_config(*engine_config(config, database_urls, secrets))
@@ -277,6 +300,7 @@ def run_program(
             run.evaluation_seconds = time.perf_counter() - started
             run.evaluation_cpu_seconds = time.process_time() - cpu_started
         run.exports.update(loop.run_until_complete(_resolve_exports()))
+        run.registrations[:] = in_creation_order(run.registrations)
     except BaseException as error:
         error.program_run = run  # type: ignore[attr-defined]
         raise
@@ -315,6 +339,7 @@ def run_stack(
     project_dir: Path = PROJECT_DIR,
     config: Mapping[str, Any] | None = None,
     deployed: Mapping[str, Any] | None = None,
+    first_preview: bool = False,
 ) -> ProgramRun:
     """Run a stack (its stack file's config unless `config` is given); missing URLs become placeholders."""
     config = dict(config) if config is not None else stack_file_config(stack_name, project_dir)
@@ -322,6 +347,7 @@ def run_stack(
         services = config.get(f"{PROJECT}:services")
         database_urls = placeholder_database_urls(services if isinstance(services, list) else DEFAULT_SERVICES)
     return run_program(
-        stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed
+        stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed,
+        first_preview=first_preview,
     )
 

@@ -139,11 +139,12 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
         for r in run.of_type(t)
     ]
     written = [folder / "kubernetes.yaml", folder / "iam-policy.txt"]
-    written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=False))
+    # Keys sorted: dicts deserialized from the engine's protobuf Structs come in no fixed order.
+    written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=True))
     written[1].write_text(iam_policy_text(run))
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
-        path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=False))
+        path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=True))
         written.append(path)
     return written
 

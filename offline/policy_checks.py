@@ -60,11 +60,11 @@ def pack_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
         if settings.key_rotation.automatic and settings.key_rotation.interval_days:
             ceilings[stack] = settings.key_rotation.interval_days
     shared = {"environments": environments, "maxRotationDays": ceilings}
-    return {rule.name: shared for rule in rules.RULES}
+    return {rule.name: shared for rule in rules.RULES if rule.configured}
 
 
 def check(run: ProgramRun, config: dict[str, Any]) -> list[tuple[Any, str]]:
-    return rules.violations(resources_of(run), rules.context_from(next(iter(config.values()))))
+    return rules.violations(resources_of(run), config)
 
 
 def main() -> int:

@@ -1,11 +1,13 @@
-"""CrossGuard entry point: `pulumi preview --policy-pack policy --policy-pack-config policy/config.json`."""
+"""CrossGuard entry point: `pulumi preview --policy-pack policy --policy-pack-config policy/config.json`.
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+The CLI's Python language host runs `.venv/bin/python -u -m pulumi.policy <engine> <this dir>`
+with this directory as working directory; `pulumi.policy` runs this file.
+"""
 
-from ecommerce_pack import policies
+from pathlib import Path
 
-PolicyPack(
-    name="ecommerce-kms-vault-guardrails",
-    enforcement_level=EnforcementLevel.MANDATORY,
-    policies=policies(),
-)
+import yaml
+
+from ecommerce_pack import serve
+
+serve(version=yaml.safe_load((Path(__file__).parent / "PulumiPolicy.yaml").read_text())["version"])

@@ -2,15 +2,22 @@
 
 The CrossGuard pack (`policy/__main__.py`, through `ecommerce_pack.py`) and the offline plan
 (`python -m offline.plan`) both run these rules. They take a neutral `Resource` (type, name,
-URN, input properties, `protect`, property dependencies) and return violation messages, so
-they need neither Pulumi nor the project's own code: the pack runs in its own environment.
+URN, properties, `protect`, property dependencies) and return violation messages, so they need
+neither Pulumi nor the project's own code: the pack runs in its own environment.
 
-Resource rules see one resource; values unknown at preview (an OCID not created yet) are
-skipped there and checked on `pulumi up`, when they are known. Checks that relate resources
-to each other (every secret on this stack's vault and key) are stack rules and use property
-dependencies, which are known at preview.
+Properties are read as `Mapping` and `Sequence`, never as `dict` and `list`: under the pack they
+are pulumi_policy's proxies (`_DictProxy`, `_ListProxy`), under the plan plain values. Messages
+show values through `shown`, which prints plain JSON (no proxy objects, whole numbers as
+integers: the wire format has only floats).
+
+A value still unknown at preview (an IAM policy naming a vault not created yet) makes the proxy
+raise pulumi_policy's `UnknownValueError` when a rule reads it; the pack then reports "can't run
+policy ... during preview" (advisory) instead of a verdict, and `pulumi up` runs the rule again
+with the value known. Checks that relate resources to each other (every secret on this stack's
+vault and key) are stack rules and use property dependencies, which are known at preview.
 """
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,7 +32,23 @@ CLUSTER_SECRET_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
 
 # CIS OCI Foundations 4.16: customer-managed keys rotate at least once a year.
 CIS_MAX_ROTATION_DAYS = 365
+ENVIRONMENTS = ("production", "staging", "development")
 ROTATING_ENVIRONMENTS = ("production", "staging")
+
+
+def plain(value: Any) -> Any:
+    """`value` as plain JSON data: proxies become dicts and lists, whole floats integers."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def shown(value: Any) -> str:
+    return json.dumps(plain(value), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -39,13 +62,13 @@ class Resource:
 
     @property
     def stack(self) -> str:
-        """Policies are not told the stack: it is the URN's first part (`urn:pulumi:<stack>::…`)."""
+        """Rules read the stack from the URN (`urn:pulumi:<stack>::…`), the same under the pack and the plan."""
         return self.urn.split("::")[0].removeprefix("urn:pulumi:")
 
 
 @dataclass(frozen=True)
 class Context:
-    """The pack's config: per environment, what only it may name, and production's rotation ceiling."""
+    """The pack's config: per environment, what only it may name, and each rotating one's ceiling."""
 
     environments: Mapping[str, Mapping[str, str]]
     max_rotation_days: Mapping[str, int]
@@ -62,6 +85,12 @@ class Rule:
     level: Literal["mandatory", "advisory"]
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
+    # Whether the rule reads the pack's config; only these policies declare (and require) it.
+    configured: bool = False
+
+
+def _statements(policy: Resource) -> list[str]:
+    return [str(s) for s in policy.props.get("statements") or ()]
 
 
 def key_is_aes_256(r: Resource, _: Context) -> list[str]:
@@ -69,7 +98,7 @@ def key_is_aes_256(r: Resource, _: Context) -> list[str]:
         return []
     shape = r.props.get("keyShape") or {}
     if shape.get("algorithm") != "AES" or shape.get("length") != 32:
-        return [f"{r.name}: key shape {shape} must be AES with a 32-byte length"]
+        return [f"{r.name}: key shape {shown(shape)} must be AES with a 32-byte length"]
     return []
 
 
@@ -90,7 +119,7 @@ def key_rotates(r: Resource, ctx: Context) -> list[str]:
     method, days = _rotation_days(r)
     if method == "manual" or days is None:
         return [f"{r.name}: keys in {r.stack} must rotate automatically (native, or scheduled key versions)"]
-    ceiling = min(CIS_MAX_ROTATION_DAYS, ctx.max_rotation_days.get(r.stack, CIS_MAX_ROTATION_DAYS))
+    ceiling = min(CIS_MAX_ROTATION_DAYS, ctx.max_rotation_days[r.stack])
     if days > ceiling:
         return [f"{r.name}: rotates every {days} days; at most {ceiling} in {r.stack}"]
     return []
@@ -126,21 +155,30 @@ def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> 
     return problems
 
 
+def _own_environment(r: Resource, ctx: Context) -> Mapping[str, str] | None:
+    return ctx.environments.get(r.stack)
+
+
+def _unconfigured(r: Resource) -> list[str]:
+    return [f"{r.name}: stack {r.stack} has no entry in the pack config's environments; regenerate policy/config.json"]
+
+
 def iam_statements_isolated(r: Resource, ctx: Context) -> list[str]:
+    """Each IAM policy on its own: a stack may hold several (one per access tier, Deny statements apart)."""
     if r.type != POLICY:
         return []
-    statements = r.props.get("statements")
-    if not isinstance(statements, list) or not all(isinstance(s, str) for s in statements):
-        return []  # unknown at preview: checked on `pulumi up`
-    problems = []
+    own = _own_environment(r, ctx)
+    if own is None:
+        return _unconfigured(r)
     # Environments may share a cluster: only what differs from this environment's own is foreign.
-    own = set((ctx.environments.get(r.stack) or {}).values())
+    mine = set(own.values())
     others = {
-        env: [v for v in identifiers.values() if v and v not in own]
-        for env, identifiers in ctx.environments.items()
+        env: sorted(v for v in identifiers.values() if v and v not in mine)
+        for env, identifiers in sorted(ctx.environments.items())
         if env != r.stack
     }
-    for statement in statements:
+    problems = []
+    for statement in _statements(r):
         if "any-user" in statement and "request.principal.type = 'workload'" not in statement:
             problems.append(f"{r.name}: `any-user` without workload conditions grants everyone: {statement}")
         for env, identifiers in others.items():
@@ -155,11 +193,13 @@ def sync_stays_in_namespace(r: Resource, ctx: Context) -> list[str]:
         return [f"{r.name}: a ClusterSecretStore lets every namespace read this vault; use a namespaced SecretStore"]
     if r.type not in (SECRET_STORE, EXTERNAL_SECRET):
         return []
+    own = _own_environment(r, ctx)
+    if own is None:
+        return _unconfigured(r)
     namespace = (r.props.get("metadata") or {}).get("namespace")
-    expected = (ctx.environments.get(r.stack) or {}).get("namespace")
     problems = []
-    if expected and namespace != expected:
-        problems.append(f"{r.name}: in namespace {namespace!r}; {r.stack}'s namespace is {expected!r}")
+    if namespace != own["namespace"]:
+        problems.append(f"{r.name}: in namespace {shown(namespace)}; {r.stack}'s namespace is {shown(own['namespace'])}")
     if r.type == EXTERNAL_SECRET:
         ref = (r.props.get("spec") or {}).get("secretStoreRef") or {}
         if ref.get("kind", "SecretStore") != "SecretStore":
@@ -182,39 +222,42 @@ def production_key_in_hsm(r: Resource, _: Context) -> list[str]:
     return [f"{r.name}: production keys belong in an HSM (protectionMode {r.props.get('protectionMode')})"]
 
 
-def production_has_deny_statements(r: Resource, _: Context) -> list[str]:
-    if r.stack != "production" or r.type != POLICY:
+def production_has_deny_statements(resources: Sequence[Resource], _: Context) -> list[str]:
+    """A stack rule: Deny statements may sit in any of the stack's IAM policies."""
+    policies = [r for r in resources if r.type == POLICY]
+    if not policies or policies[0].stack != "production":
         return []
-    statements = r.props.get("statements")
-    if not isinstance(statements, list) or any(isinstance(s, str) and s.startswith("Deny ") for s in statements):
+    if any(s.startswith("Deny ") for p in policies for s in _statements(p)):
         return []
-    return [f"{r.name}: no Deny statements; enable Deny policies in the tenancy and set iam.denyOtherWorkloads"]
+    return ["production: no IAM policy holds a Deny statement; enable Deny policies in the tenancy and set iam.denyOtherWorkloads"]
 
 
 RULES: tuple[Rule, ...] = (
     Rule("key-aes-256", "Every KMS key is AES with a 32-byte length.", "mandatory", key_is_aes_256),
     Rule("key-rotation", "Production and staging keys rotate automatically, within CIS and preset limits.",
-         "mandatory", key_rotates),
+         "mandatory", key_rotates, configured=True),
     Rule("native-rotation-vault-type", "Native auto-rotation only on VIRTUAL_PRIVATE vaults.", "mandatory",
          stack_check=native_rotation_needs_virtual_private_vault),
     Rule("secrets-own-vault-and-key", "Every secret uses this stack's own vault and key.", "mandatory",
          stack_check=secrets_use_own_vault_and_key),
     Rule("iam-isolation", "No bare any-user; no statement names another environment.", "mandatory",
-         iam_statements_isolated),
+         iam_statements_isolated, configured=True),
     Rule("sync-namespaced", "ExternalSecrets and stores live in the environment's namespace; no cluster store.",
-         "mandatory", sync_stays_in_namespace),
+         "mandatory", sync_stays_in_namespace, configured=True),
     Rule("production-protected", "Production vault, key and secrets are protected.", "mandatory",
          production_is_protected),
     Rule("manual-rotation", "Manual key rotation is reported.", "advisory", manual_rotation_reported),
     Rule("production-hsm", "Production keys use HSM protection.", "advisory", production_key_in_hsm),
-    Rule("production-deny", "Production writes explicit Deny statements.", "advisory", production_has_deny_statements),
+    Rule("production-deny", "Production writes explicit Deny statements.", "advisory",
+         stack_check=production_has_deny_statements),
 )
 
 
-def violations(resources: Sequence[Resource], ctx: Context) -> list[tuple[Rule, str]]:
-    """Every rule over a whole stack, as the offline plan reports them."""
+def violations(resources: Sequence[Resource], config: Mapping[str, Mapping[str, Any]]) -> list[tuple[Rule, str]]:
+    """Every rule over a whole stack, each with its own policy's config, as the offline plan reports them."""
     found = []
     for rule in RULES:
+        ctx = context_from(config.get(rule.name) or {})
         if rule.resource_check:
             found += [(rule, message) for r in resources for message in rule.resource_check(r, ctx)]
         if rule.stack_check:
@@ -223,4 +266,9 @@ def violations(resources: Sequence[Resource], ctx: Context) -> list[tuple[Rule, 
 
 
 def context_from(config: Mapping[str, Any]) -> Context:
-    return Context(environments=config.get("environments", {}), max_rotation_days=config.get("maxRotationDays", {}))
+    """A policy's config, validated at Configure (`ecommerce_config`); empty for rules that read none."""
+    return Context(
+        environments={env: dict(ids) for env, ids in (config.get("environments") or {}).items()},
+        # Numbers from the engine arrive as floats (90 → 90.0): the schema allows whole numbers only.
+        max_rotation_days={env: int(days) for env, days in (config.get("maxRotationDays") or {}).items()},
+    )

@@ -64,6 +64,7 @@ def test_dependency_updates_are_grouped_weekly_pull_requests_for_every_lock_and_
     result = subprocess.run([str(checker), "--builtin-schema", "vendor.dependabot", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     updates = {u["package-ecosystem"]: u for u in yaml.safe_load(path.read_text())["updates"]}
-    assert set(updates["uv"]["directories"]) == {"/" + str(p.parent.relative_to(PROJECT_DIR)).strip(".") for p in LOCKS}
+    folders = {"/" + ("" if p.parent == PROJECT_DIR else p.parent.relative_to(PROJECT_DIR).as_posix()) for p in LOCKS}
+    assert set(updates["uv"]["directories"]) == folders
     assert updates["github-actions"]["directory"] == "/"
     assert all(u["schedule"]["interval"] == "weekly" and u["groups"] for u in updates.values())

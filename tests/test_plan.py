@@ -1,6 +1,10 @@
 """The offline plan: the real program under the mocks, with nothing secret in what it prints or writes."""
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import kubernetes_validate
@@ -8,8 +12,10 @@ import pytest
 import yaml
 
 from components.naming import DEFAULT_SERVICES
+from components.stack_config import CLOCK_VARIABLE
 from offline import plan
-from offline.harness import STACKS
+from offline.harness import PROJECT_DIR, STACKS
+from tests.conftest import PINNED_TODAY
 
 URL = "postgres://orders:plan-test-pa55word@db.internal:5432/orders"
 
@@ -71,3 +77,44 @@ def test_an_unknown_stack_lists_the_stacks_that_exist(capsys):
     """A typo in the stack name says which stacks there are."""
     assert plan.main(["prod"]) == 2
     assert "stacks here: development, production, staging" in capsys.readouterr().err
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def plan_under_another_hash_seed(tmp_path_factory) -> Iterator[Callable[[], tuple[str, Path]]]:
+    """`python -m offline.plan all --markdown --out DIR` in a process under a hash seed other than this one's.
+
+    Started as this module starts, so that it runs on the other core beside the module's tests;
+    the determinism test collects it (what it printed, DIR).
+    """
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    out = tmp_path_factory.mktemp("seeded") / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "offline.plan", "all", "--markdown", "--out", str(out)],
+        cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONHASHSEED": seed, CLOCK_VARIABLE: PINNED_TODAY.isoformat()},
+    )
+
+    def collect() -> tuple[str, Path]:
+        printed, errors = process.communicate(timeout=600)
+        assert process.returncode == 0, errors
+        return printed, out
+
+    yield collect
+    process.kill()
+    process.communicate()
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_plan_is_byte_identical_under_any_hash_seed(plan_under_another_hash_seed, tmp_path, capsys, monkeypatch):
+    """Same stacks, same bytes: the printed plan and every --out file depend neither on PYTHONHASHSEED nor on
+    the order in which the SDK's threads happen to register resources (a run here, one in another process)."""
+    monkeypatch.setenv(CLOCK_VARIABLE, PINNED_TODAY.isoformat())
+    assert plan.main(["all", "--markdown", "--out", str(tmp_path)]) == 0
+    here = capsys.readouterr()
+    out, there = plan_under_another_hash_seed()
+    assert here.out == out
+    assert files(tmp_path) == files(there) and files(there)

@@ -1,45 +1,199 @@
-"""The GitHub workflows: valid against the workflow schema, and consistent with the program."""
+"""The GitHub workflows, read by independent checkers (GitHub's workflow schema, zizmor, shellcheck)
+and checked against the program, the locks and the credential rules they must keep."""
 
 import fnmatch
+import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from offline.harness import PROJECT_DIR
 
-WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))
+SCRIPTS = [PROJECT_DIR / ".ci" / "run", *sorted((PROJECT_DIR / ".github").glob("*.sh"))]
+STACK_WORKFLOW = "./.github/workflows/pulumi-stack.yml"
+TOOLS = Path(sys.executable).parent
 
 
 def load(name: str) -> dict:
-    return yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / name).read_text())
+    return yaml.safe_load((WORKFLOWS_DIR / name).read_text())
 
 
-@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
-def test_workflow_matches_the_github_schema(workflow: Path):
+def jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(w.name, name, job) for w in WORKFLOWS for name, job in load(w.name)["jobs"].items()]
+
+
+def steps() -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{w}:{j}", step) for w, j, job in jobs() for step in job.get("steps", [])]
+
+
+def locked_version(lock: Path, package: str) -> str:
+    return next(p["version"] for p in tomllib.loads(lock.read_text())["package"] if p["name"] == package)
+
+
+def test_workflows_match_the_github_schema():
     """Each workflow validates offline against the schema GitHub Actions workflows follow."""
-    checker = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run(
-        [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        [str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_zizmor_reports_nothing_of_medium_or_high_severity():
+    """The workflow security audit (dangerous triggers, injection, pinning, permissions, credential
+    persistence, inherited secrets), with its most suspicious persona; suppressions are in place, with reasons."""
+    result = subprocess.run(
+        [str(TOOLS / "zizmor"), "--offline", "--persona=auditor", "--min-severity=medium", "--format=json", str(WORKFLOWS_DIR)],
+        capture_output=True, text=True, timeout=120,
+    )
+    findings = json.loads(result.stdout)
+
+    def described(finding: dict[str, Any]) -> str:
+        where = finding["locations"][0]["symbolic"]
+        file = Path(where["key"]["Local"]["verbatim_path"]).name
+        return f"{finding['ident']} ({finding['determinations']['severity']}): {file}: {where['annotation']}"
+
+    assert findings == [], [described(f) for f in findings]
+
+
+def test_shellcheck_finds_nothing_in_run_blocks_and_scripts(tmp_path):
+    """Every `run:` block (as the bash GitHub runs it) and every script passes shellcheck."""
+    blocks = {}
+    for i, (where, step) in enumerate(s for s in steps() if "run" in s[1]):
+        assert "${{" not in step["run"], f"{where}: expressions go through env:, never into the script"
+        path = tmp_path / f"run-{i}.sh"
+        path.write_text(step["run"])
+        blocks[path] = f"{where}: {step.get('name', step['run'].splitlines()[0])}"
+    result = subprocess.run(
+        [str(TOOLS / "shellcheck"), "--shell=bash", "--format=gcc", *map(str, blocks), *map(str, SCRIPTS)],
+        capture_output=True, text=True, timeout=120,
+    )
+    report = result.stdout
+    for path, where in blocks.items():
+        report = report.replace(str(path), where)
+    assert result.returncode == 0, report
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version():
+    """`uses: owner/repo@<40-hex commit> # vX.Y.Z`, one version of each action across all workflows."""
+    pins: dict[str, set[str]] = {}
+    for workflow in WORKFLOWS:
+        for line in workflow.read_text().splitlines():
+            found = re.match(r"\s*(?:-\s+)?uses:\s*(\S+)(.*)$", line)
+            if not found or found.group(1) == STACK_WORKFLOW:
+                continue
+            action, comment = found.groups()
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{workflow.name}: {line.strip()}"
+            assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), f"{workflow.name}: {line.strip()} (version comment)"
+            pins.setdefault(action.split("@")[0], set()).add(action + comment)
+    assert pins and all(len(versions) == 1 for versions in pins.values()), pins
+
+
+def test_the_cli_and_uv_are_the_locked_versions():
+    """The Pulumi CLI matches the locked Python SDK; uv is the version the project pins."""
+    sdk = locked_version(PROJECT_DIR / "uv.lock", "pulumi")
+    uv = locked_version(PROJECT_DIR / "uv.lock", "uv")
+    used = [step for _, step in steps() if "uses" in step]
+    pulumi = [s["with"]["pulumi-version"] for s in used if s["uses"].startswith("pulumi/actions@")]
+    setup_uv = [s["with"]["version"] for s in used if s["uses"].startswith("astral-sh/setup-uv@")]
+    assert pulumi and set(pulumi) == {sdk}
+    assert setup_uv and set(setup_uv) == {uv}
+
+
+def test_jobs_get_least_permissions_and_named_secrets():
+    """Nothing granted at the top; each job declares its own permissions; no `secrets: inherit`;
+    checkouts leave no token on disk; only the plan comment may write to pull requests."""
+    for workflow in WORKFLOWS:
+        assert load(workflow.name)["permissions"] == {}, workflow.name
+    for workflow, name, job in jobs():
+        assert "permissions" in job, f"{workflow}:{name}"
+        assert job.get("secrets") != "inherit", f"{workflow}:{name}"
+        writes = [scope for scope, grant in (job["permissions"] or {}).items() if grant == "write"]
+        assert writes == (["pull-requests"] if (workflow, name) == ("plan-comment.yml", "comment") else []), f"{workflow}:{name}"
+    checkouts = [step for _, step in steps() if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_credentials_are_read_only_in_environments_and_previews_never_deploy():
+    """Every job that reads a credential runs in a GitHub environment; pull requests preview only
+    development and staging, in their read-only `<stack>-preview` environments; production's
+    preview and updates run from main only (deploy and rotation)."""
+    for workflow, name, job in jobs():
+        reads = re.findall(r"secrets\.(\w+)", json.dumps({k: v for k, v in job.items() if k != "secrets"}))
+        if reads:
+            assert job.get("environment"), f"{workflow}:{name} reads {reads} outside an environment"
+    stack_job = load("pulumi-stack.yml")
+    assert stack_job["jobs"]["pulumi"]["environment"] == "${{ inputs.environment }}"
+    # PyYAML reads the key `on` as YAML 1.1's boolean true.
+    assert stack_job[True]["workflow_call"]["inputs"]["environment"]["required"] is True
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    assert preview["with"] == {"stack": "${{ matrix.stack }}", "command": "preview", "environment": "${{ matrix.stack }}-preview"}
+    assert preview["strategy"]["matrix"]["stack"] == ["development", "staging"]
+    callers = [(workflow, job["with"]) for workflow, _, job in jobs() if job.get("uses") == STACK_WORKFLOW]
+    for workflow, given in callers:
+        expected = f"{given['stack']}-preview" if given["command"] == "preview" else given["stack"]
+        assert given["environment"] == expected, (workflow, given)
+
+
+def test_no_run_replaces_another_stacks_or_workflows_pending_update():
+    """GitHub keeps one pending run per concurrency group and cancels the older: each (workflow, stack,
+    command) updating a stack has a group of its own, so a rotation never cancels a pending deploy."""
+    groups = {}
+    for workflow, name, job in jobs():
+        if job.get("uses") == STACK_WORKFLOW and job["with"]["command"] == "up":
+            group = job["concurrency"]["group"]
+            assert job["with"]["stack"] in group and job["concurrency"]["cancel-in-progress"] is False
+            groups.setdefault(group, set()).add(workflow)
+    assert groups and all(len(workflows) == 1 for workflows in groups.values()), groups
+
+
+def test_the_pack_runs_where_the_policy_pack_is_passed():
+    """Wherever a workflow passes a policy pack, its locked environment is built first in that directory,
+    uv is installed for the CLI's uv toolchain, and the pack's generated config is given."""
+    for workflow, name, job in jobs():
+        job_steps = job.get("steps", [])
+        for i, step in enumerate(job_steps):
+            pack = step.get("with", {}).get("policyPacks")
+            if not pack:
+                continue
+            before = "\n".join(s.get("run", "") for s in job_steps[:i])
+            assert f"uv sync --locked --directory {pack}" in before, f"{workflow}:{name}"
+            assert any(s.get("uses", "").startswith("astral-sh/setup-uv@") for s in job_steps[:i])
+            assert (PROJECT_DIR / pack / "PulumiPolicy.yaml").exists()
+            assert step["with"]["policyPackConfigs"] == f"{pack}/config.json"
+
+
+def test_rotation_reads_its_stack_from_the_configured_backend():
+    """pulumi/actions without a command only installs the CLI: the check logs in (PULUMI_BACKEND_URL
+    for a self-managed backend) before reading the stack's outputs."""
+    check = load("rotate-keys.yml")["jobs"]["check"]
+    assert check["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    runs = [step.get("run", "") for step in check["steps"]]
+    login = next(i for i, run in enumerate(runs) if run.strip() == "pulumi login")
+    assert login < next(i for i, run in enumerate(runs) if "pulumi stack output" in run)
+
+
 def test_pull_requests_run_the_readmes_test_command():
     """CI on GitHub runs the same `.ci/run` as here, with the reference schemas fetched first."""
-    steps = load("pull-request.yml")["jobs"]["test"]["steps"]
-    assert any(step.get("run") == "bash .ci/run" for step in steps)
-    assert any(".github/fetch-schemas.sh" in step.get("run", "") for step in steps)
+    test_steps = load("pull-request.yml")["jobs"]["test"]["steps"]
+    assert any(step.get("run") == "bash .ci/run" for step in test_steps)
+    assert any(".github/fetch-schemas.sh" in step.get("run", "") for step in test_steps)
 
 
-def test_production_is_deployed_last_and_behind_its_environment():
-    """Deploy order development → staging → production; production runs in the gated environment."""
-    jobs = load("deploy.yml")["jobs"]
-    assert jobs["staging"]["needs"] == "development" and jobs["production"]["needs"] == "staging"
-    assert jobs["production"]["with"]["environment"] == "production"
+def test_production_is_deployed_last_after_its_preview_and_behind_its_environment():
+    """Deploy order development → staging → production preview → production, in the gated environment."""
+    deploy = load("deploy.yml")["jobs"]
+    assert deploy["staging"]["needs"] == "development" and deploy["production-preview"]["needs"] == "staging"
+    assert deploy["production"]["needs"] == "production-preview"
+    assert deploy["production"]["with"]["environment"] == "production"
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
@@ -50,10 +204,3 @@ def test_rotation_targets_match_the_key_versions_the_program_declares(stack_runs
     matched = [r.urn for r in stack_runs[stack].registrations if fnmatch.fnmatchcase(r.urn, pattern)]
     assert [urn.rsplit("::", 1)[-1] for urn in matched] == [r.name for r in stack_runs[stack].of_type("oci:Kms/keyVersion:KeyVersion")]
     assert matched
-
-
-def test_every_workflow_step_uses_the_policy_pack_that_exists():
-    """Previews and updates run the pack in policy/ with its generated config."""
-    step = next(s for s in load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
-    assert (PROJECT_DIR / step["with"]["policyPacks"] / "PulumiPolicy.yaml").exists()
-    assert (PROJECT_DIR / step["with"]["policyPackConfigs"]).exists()

@@ -1,0 +1,263 @@
+"""The policy pack as the Pulumi CLI runs it: its own virtualenv, launched by the language host's
+command, spoken to over the analyzer gRPC protocol (`offline/crossguard.py`).
+
+A rule counts as tested only here: every rule fires on a broken resource and the real stacks get
+exactly the offline plan's verdicts, through the same proxies, config and encodings as in a real
+`pulumi preview --policy-pack policy --policy-pack-config policy/config.json`.
+"""
+
+import base64
+import dataclasses
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+
+from components.naming import DEFAULT_SERVICES
+from offline.crossguard import PACK_DIR, ConfigRefused, Diagnostic, PackSession, properties, sync_pack_environment
+from offline.harness import (
+    PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, placeholder_database_urls, run_stack,
+)
+from offline.policy_checks import PACK_CONFIG, check, pack_config, rules
+from tests.conftest import PINNED_TODAY
+
+URLS = placeholder_database_urls(DEFAULT_SERVICES)
+
+
+@pytest.fixture(scope="module")
+def packs(stack_runs) -> Iterator[dict[str, PackSession]]:
+    """One pack per stack, launched concurrently, configured with the committed policy/config.json.
+
+    Each is handed its stack's database URLs (the mocks' placeholders) as the engine hands them:
+    decrypted, in PULUMI_CONFIG; they serve as canaries for any secret value the pack might print.
+    """
+    sync_pack_environment()
+    with ThreadPoolExecutor(len(STACKS)) as pool:
+        sessions = dict(zip(STACKS, pool.map(lambda s: PackSession(stack_runs[s], database_urls=URLS), STACKS)))
+    try:
+        for session in sessions.values():
+            session.configure(PACK_CONFIG.read_text())
+        yield sessions
+    finally:
+        for session in sessions.values():
+            session.close()
+
+
+def verdicts(found: list[Diagnostic]) -> list[tuple[str, str, str]]:
+    return sorted((d.policy, d.level, d.message) for d in found)
+
+
+def plan_verdicts(run: ProgramRun) -> list[tuple[str, str, str]]:
+    return sorted((rule.name, rule.level, message) for rule, message in check(run, pack_config()))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_real_stacks_get_the_plans_verdicts_through_the_protocol(stack_runs, packs, stack):
+    """Preview of a deployed stack: the pack reports exactly what the offline plan reports, no mandatory violation."""
+    found = verdicts(packs[stack].analyze(stack_runs[stack].registrations))
+    assert found == plan_verdicts(stack_runs[stack])
+    assert [v for v in found if v[1] == "mandatory"] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_first_preview_defers_what_is_unknown_and_violates_nothing(stack_runs, packs, stack):
+    """Nothing created yet: statements reach the pack as the unknown sentinel; rules reading them wait for
+    `pulumi up` (an advisory "can't run ... during preview"), every other verdict is the plan's."""
+    run = run_stack(stack, today=PINNED_TODAY, first_preview=True)
+    found = packs[stack].analyze(run.registrations, first_preview=True)
+    deferred = {d.policy for d in found if "can't be known during preview" in d.message}
+    assert "iam-isolation" in deferred
+    assert all(d.level == "advisory" for d in found)
+    decided = [d for d in found if d.policy not in deferred]
+    # What no unknown value decides is decided as on a deployed stack.
+    assert verdicts(decided) == [v for v in plan_verdicts(stack_runs[stack]) if v[0] not in deferred]
+
+
+def changed(r: Registration, **inputs) -> Registration:
+    return dataclasses.replace(r, inputs={**r.inputs, **inputs})
+
+
+def replacing(type_: str, change: Callable[[Registration], Registration]) -> Callable[[ProgramRun], list[Registration]]:
+    """The stack's registrations with the first resource of `type_` changed."""
+    def broken(run: ProgramRun) -> list[Registration]:
+        target = run.of_type(type_)[0]
+        return [change(r) if r is target else r for r in run.registrations]
+    return broken
+
+
+def foreign_key(run: ProgramRun) -> list[Registration]:
+    """A staging secret whose keyId comes from production's key (its URN, as a stack reference would give)."""
+    production_key = run.of_type(rules.KEY)[0].urn.replace("staging", "production")
+    secret = run.of_type(rules.SECRET)[0]
+    moved = dataclasses.replace(secret, property_dependencies={**secret.property_dependencies, "keyId": (production_key,)})
+    return [moved if r is secret else r for r in run.registrations]
+
+
+def statement_replaced(old: str, new: str) -> Callable[[Registration], Registration]:
+    return lambda r: changed(r, statements=[s.replace(old, new) for s in r.inputs["statements"]])
+
+
+PRODUCTION_COMPARTMENT = pack_config()["iam-isolation"]["environments"]["production"]["compartmentId"]
+STAGING_COMPARTMENT = pack_config()["iam-isolation"]["environments"]["staging"]["compartmentId"]
+BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] = [
+    ("key-aes-256", "production",
+     replacing(rules.KEY, lambda r: changed(r, keyShape={"algorithm": "AES", "length": 16})),
+     'key shape {"algorithm": "AES", "length": 16} must be AES'),
+    ("key-rotation", "production",
+     replacing(rules.KEY, lambda r: changed(r, freeformTags={**r.inputs["freeformTags"], "rotation-interval-days": "120"})),
+     "rotates every 120 days; at most 90 in production"),
+    ("key-rotation", "staging",
+     replacing(rules.KEY, lambda r: changed(r, freeformTags={**r.inputs["freeformTags"], "rotation-method": "manual"})),
+     "must rotate automatically"),
+    ("native-rotation-vault-type", "staging",
+     replacing(rules.KEY, lambda r: changed(r, isAutoRotationEnabled=True)),
+     "native auto-rotation needs a VIRTUAL_PRIVATE vault"),
+    ("secrets-own-vault-and-key", "staging", foreign_key, "keyId must come from this stack's own key"),
+    ("iam-isolation", "staging",
+     replacing(rules.POLICY, statement_replaced(STAGING_COMPARTMENT, PRODUCTION_COMPARTMENT)),
+     f"names production's {PRODUCTION_COMPARTMENT}"),
+    ("iam-isolation", "staging",
+     replacing(rules.POLICY, lambda r: changed(r, statements=["Allow any-user to read secret-bundles in tenancy"])),
+     "`any-user` without workload conditions grants everyone"),
+    ("sync-namespaced", "staging",
+     replacing(rules.EXTERNAL_SECRET, lambda r: changed(r, metadata={**r.inputs["metadata"], "namespace": "ecommerce-production"})),
+     'in namespace "ecommerce-production"; staging\'s namespace is "ecommerce-staging"'),
+    ("sync-namespaced", "staging",
+     replacing(rules.SECRET_STORE, lambda r: dataclasses.replace(r, type=rules.CLUSTER_SECRET_STORE)),
+     "a ClusterSecretStore lets every namespace read this vault"),
+    ("production-protected", "production",
+     replacing(rules.VAULT, lambda r: dataclasses.replace(r, protect=False)),
+     "must be protected"),
+    ("manual-rotation", "development", lambda run: run.registrations, "development rotates this key manually"),
+    ("production-hsm", "production",
+     replacing(rules.KEY, lambda r: changed(r, protectionMode="SOFTWARE")),
+     "production keys belong in an HSM"),
+    ("production-deny", "production", lambda run: run.registrations, "no IAM policy holds a Deny statement"),
+]
+
+
+def test_every_rule_has_a_broken_case_through_the_protocol():
+    """No rule counts as tested until the protocol shows it firing: a new rule without a case fails here."""
+    assert {rule for rule, *_ in BROKEN} == {rule.name for rule in rules.RULES}
+
+
+@pytest.mark.parametrize(("rule", "stack", "broken", "expected"), BROKEN,
+                         ids=[f"{rule}-{i}" for i, (rule, *_) in enumerate(BROKEN)])
+def test_each_rule_fires_on_its_broken_case(stack_runs, packs, rule, stack, broken, expected):
+    """The rule reports the broken resource at its own level, with values printed as values (no proxy, no 90.0)."""
+    found = [d for d in packs[stack].analyze(broken(stack_runs[stack])) if d.policy == rule]
+    level = next(r.level for r in rules.RULES if r.name == rule)
+    assert found and all(d.level == level for d in found)
+    assert any(expected in d.message for d in found), [d.message for d in found]
+    assert not any("object at 0x" in d.message or re.search(r"\d\.0\b", d.message) for d in found)
+
+
+def test_deny_statements_in_any_of_productions_policies_satisfy_the_advisory(stack_runs, packs):
+    """Deny statements may live in an IAM policy of their own: production-deny looks across all of them."""
+    run = stack_runs["production"]
+    [policy] = run.of_type(rules.POLICY)
+    deny_policy = dataclasses.replace(
+        policy, name=f"{policy.name}-deny", urn=f"{policy.urn}-deny",
+        inputs={**policy.inputs, "statements": ["Deny any-user to read secret-family in tenancy where all {request.principal.type = 'workload'}"]},
+    )
+    found = packs["production"].analyze([*run.registrations, deny_policy])
+    assert [d for d in found if d.policy == "production-deny"] == []
+
+
+def test_no_secret_value_reaches_a_message_or_the_packs_output(stack_runs, packs):
+    """The pack receives the database URLs (as the engine's secret envelopes, and decrypted in PULUMI_CONFIG)
+    and prints none of them."""
+    secret = next(r for r in stack_runs["production"].of_type(rules.SECRET) if r.is_secret("secretContent"))
+    assert properties(secret.inputs, skip_internal=True)["secretContent"][SECRET_SIG] == SECRET_MARK
+    found = packs["production"].analyze(stack_runs["production"].registrations)
+    printed = "".join(packs["production"].stdout + packs["production"].stderr) + json.dumps([d.message for d in found])
+    for url in URLS.values():
+        assert url not in printed and base64.b64encode(url.encode()).decode() not in printed
+
+
+REAL = pack_config()["key-rotation"]
+
+
+def with_key(path: str, value) -> dict:
+    """The real config of every configured policy, with `path` (dotted) set to `value` (None: removed)."""
+    config = json.loads(json.dumps(REAL))
+    *parents, last = path.split(".")
+    target = config
+    for part in parents:
+        target = target[part]
+    if value is None:
+        del target[last]
+    else:
+        target[last] = value
+    return {name: config for name in pack_config()}
+
+
+def renamed(old: str, new: str) -> dict:
+    config = {(new if k == old else k): v for k, v in REAL.items()}
+    return {name: config for name in pack_config()}
+
+
+# (case, config given, what the engine says, what the pack's own Configure says); None: accepted.
+CONFIG_SHAPES = [
+    ("no config", None, "'environments' is a required property", "'environments' is a required property"),
+    ("misspelled key", renamed("maxRotationDays", "maxRotationDay"),
+     "'maxRotationDays' is a required property", "'maxRotationDay' was unexpected"),
+    ("days as text", with_key("maxRotationDays.production", "ninety"),
+     "maxRotationDays.production: 'ninety' is not of type 'integer'", "maxRotationDays.production: 'ninety' is not of type 'integer'"),
+    ("days out of range", with_key("maxRotationDays.production", 400),
+     "maxRotationDays.production: 400 is greater than the maximum of 365", "400 is greater than the maximum of 365"),
+    ("a rotating environment without a ceiling", with_key("maxRotationDays.production", None),
+     "maxRotationDays: 'production' is a required property", "'production' is a required property"),
+    ("an environment as a string", with_key("environments.staging", "ecommerce-staging"),
+     "environments.staging: 'ecommerce-staging' is not of type 'object'", "'ecommerce-staging' is not of type 'object'"),
+    ("an identifier of the wrong shape", with_key("environments.production.compartmentId", "ocid1.vault.oc1..aaaa"),
+     "environments.production.compartmentId: 'ocid1.vault.oc1..aaaa' does not match", "does not match"),
+    ("an unknown nested key", with_key("environments.production.compartmentID", "x"),
+     "'compartmentID' was unexpected", "'compartmentID' was unexpected"),
+    ("an unknown top-level key", with_key("denyRequired", True), None, "'denyRequired' was unexpected"),
+    ("a config for no policy", {**pack_config(), "iam-isolaton": REAL},
+     "invalid enforcement level '' for 'iam-isolaton'", "iam-isolaton: no such policy in this pack"),
+    ("environments at the top level (reserved by the engine)", {"environments": REAL["environments"]},
+     '"environments" must be an array of strings', None),
+]
+
+
+@pytest.fixture
+def staging_pack(packs) -> Iterator[PackSession]:
+    """The staging pack, configured again with the real config afterwards (a refused Configure keeps it anyway)."""
+    yield packs["staging"]
+    packs["staging"].configure(PACK_CONFIG.read_text())
+
+
+@pytest.mark.parametrize(("given", "engine_says", "pack_says"), [c[1:] for c in CONFIG_SHAPES], ids=[c[0] for c in CONFIG_SHAPES])
+def test_a_bad_pack_config_is_refused_at_configure_naming_the_key(staging_pack, given, engine_says, pack_says):
+    """Refused before any resource is analyzed, never run weaker: by the engine's schema check where it can
+    see the problem, and by the pack's own Configure for what the engine lets through."""
+    with pytest.raises(ConfigRefused) as refused:
+        staging_pack.configure(None if given is None else json.dumps(given))
+    assert (engine_says or pack_says) in str(refused.value)
+    if pack_says is not None:
+        with pytest.raises(ConfigRefused) as refused:
+            staging_pack.configure_unchecked(given or {})
+        assert pack_says in str(refused.value) and "python -m offline.policy_checks" in str(refused.value)
+
+
+def test_the_pack_project_is_what_the_cli_loads():
+    """PulumiPolicy.yaml parses with only PolicyPackProject's fields, uses the uv toolchain and carries the
+    pack's version; the pack runs the very SDK versions the suite tests with (same pins in both locks)."""
+    project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert set(project) <= {"runtime", "version", "main", "description", "author", "website", "license"}
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
+    pyproject = tomllib.loads((PACK_DIR / "pyproject.toml").read_text())
+    assert project["version"] == pyproject["project"]["version"]
+
+    def locked(lock: str) -> dict[str, str]:
+        return {p["name"]: p["version"] for p in tomllib.loads((PROJECT_DIR / lock).read_text())["package"] if "version" in p}
+
+    pack, program = locked("policy/uv.lock"), locked("uv.lock")
+    assert {name: pack[name] for name in pack.keys() & program.keys()} == {name: program[name] for name in pack.keys() & program.keys()}
+    assert {"pulumi", "pulumi-policy"} <= pack.keys() & program.keys()
