@@ -25,6 +25,11 @@ def only(run: ProgramRun, type_: str):
     return registration
 
 
+def access_policy(run: ProgramRun):
+    [policy] = [p for p in run.of_type(POLICY) if p.inputs["name"].endswith("-secrets-access")]
+    return policy
+
+
 def guard_urn(run: ProgramRun) -> str:
     [reference] = [r for r in run.reads if r.type == "pulumi:pulumi:StackReference"]
     return reference.urn
@@ -149,7 +154,7 @@ def test_only_explicit_providers_are_used(stack_runs, stack):
     run = stack_runs[stack]
     assert stack_file_config(stack)["pulumi:disable-default-providers"] == ["oci", "kubernetes"]
     assert all(r.provider for r in run.resources)
-    assert only(run, POLICY).provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>")
+    assert all(p.provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>") for p in run.of_type(POLICY))
     assert all(r.provider.split("::")[-2] == f"oci-{stack}" for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET)
     assert all(r.provider.split("::")[-2] == f"kubernetes-{stack}" for r in run.resources if r.type.startswith("kubernetes:"))
 
@@ -161,7 +166,7 @@ def test_external_secrets_wait_for_their_sources(stack_runs, stack):
     for external in run.of_type(EXTERNAL_SECRET):
         service = external.inputs["metadata"]["name"]
         expected = {s.urn for s in run.of_type(SECRET) if s.inputs["metadata"]["service"] == service}
-        expected |= {only(run, STORE).urn, only(run, POLICY).urn, guard_urn(run)}
+        expected |= {only(run, STORE).urn, access_policy(run).urn, guard_urn(run)}
         assert set(external.depends_on) == expected
 
 
