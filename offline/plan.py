@@ -24,12 +24,12 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
 from offline.report import compare_table, iam_policy_text, timeline_table
 
-SECRET_SHOWN = "[secret]"
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
 
 # The inputs worth reading in a review, per resource type (everything else is in --json).
@@ -54,18 +54,10 @@ KUBERNETES_MANIFEST_TYPES = (
 )
 
 
-def _whole_numbers(value: Any) -> Any:
-    # The engine's wire format has only floats; a key length reads better as 32 than 32.0.
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def redact(value: Any) -> Any:
     """Secret-marked values become [secret], for printing."""
-    return _whole_numbers(map_secrets(value, lambda _: SECRET_SHOWN))
+    # The engine's wire format has only floats: the pack's own `plain` prints a key length as 32, not 32.0.
+    return policy_checks.rules.plain(map_secrets(value, lambda _: SECRET_SHOWN))
 
 
 def resource_view(r: Registration) -> dict[str, Any]:
