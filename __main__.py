@@ -23,23 +23,18 @@ environment_vault = EnvironmentVault(
     ),
 )
 
-schedule = settings.rotation_schedule(inputs.today)
 pulumi.export("vaultId", environment_vault.vault_id)
 pulumi.export("keyId", environment_vault.key_id)
 pulumi.export("managementEndpoint", environment_vault.management_endpoint)
 pulumi.export("secretIds", environment_vault.secret_ids)
 pulumi.export("namespace", environment_vault.namespace)
 pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
+pulumi.export("reloadAnnotations", environment_vault.reload_annotations)
+pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
 # Read back by the next update's replacement guard.
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
 # For a tenancy administrator to grant the CI identity before its first `pulumi up`.
 pulumi.export("deployerPolicy", environment_vault.deployer_statements)
-pulumi.export(
-    "keyRotation",
-    {
-        "method": schedule.method,
-        "intervalDays": schedule.interval_days,
-        "keyVersionPeriod": schedule.period,
-        "nextDue": schedule.next_due.isoformat() if schedule.next_due else None,
-    },
-)
+# The scheduled workflow compares nextDue with the calendar: a rotation overdue is an alarm.
+pulumi.export("keyRotation", settings.rotation_schedule(inputs.today).summary())
+pulumi.export("jwtRotation", settings.jwt_schedule(inputs.today).summary())

@@ -11,32 +11,36 @@ child waits for that guard's verdict.
 """
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as kubernetes
 import pulumi_oci as oci
 from pulumi import Output, ResourceOptions
 
-from components import iam, manifests
+from components import iam, manifests, notifications
 from components.naming import (
     COMPONENT_TYPE,
-    SECRET_KINDS,
     SecretKind,
     child_name,
     deny_policy_name,
+    events_policy_name,
+    events_topic_name,
     key_name,
     kubernetes_secret_name,
     oci_secret_name,
     policy_name,
     secret_path,
+    secret_resource_name,
     vault_name,
 )
 from components.presets import TIERS
 from components.providers import Providers
 from components.replacement_guard import Replaced, unprotected
-from components.rotation import key_version_name
+from components.rotation import RotationSchedule, key_version_name
 from components.settings import StackSettings
 from components.vault_endpoint import after_vault_created
 
@@ -64,6 +68,8 @@ class EnvironmentVault(pulumi.ComponentResource):
     secret_ids: Output[dict[str, str]]
     namespace: Output[str]
     kubernetes_secrets: dict[str, str]
+    reload_annotations: dict[str, dict[str, str]]
+    notification_topic_id: Output[str]
     deployer_statements: list[str]
 
     def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
@@ -81,7 +87,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             display_name=vault_name(env),
             vault_type=s.vault_type,
             freeform_tags=tags,
-            opts=self._child(
+            opts=self.child_options(
                 in_region,
                 protect="vault" not in lifted,
                 hooks=pulumi.ResourceHookBinding(
@@ -106,7 +112,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 else None
             ),
             freeform_tags=tags | schedule.tags(),
-            opts=self._child(in_region, protect="key" not in lifted),
+            opts=self.child_options(in_region, protect="key" not in lifted),
         )
         if schedule.period > 0:
             oci.kms.KeyVersion(
@@ -117,32 +123,22 @@ class EnvironmentVault(pulumi.ComponentResource):
                 # need: when the next period replaces this resource, Pulumi only forgets it.
                 # protect must be False explicitly: it is inherited, and a protected resource
                 # could not even be dropped from state.
-                opts=self._child(in_region, retain_on_delete=True, protect=False),
+                opts=self.child_options(in_region, retain_on_delete=True, protect=False),
             )
 
-        protect_secrets = s.protect and "secrets" not in lifted
-        secrets: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
+        jwt = s.jwt_schedule(args.today)
+        # The current generation of each JWT signing secret, and from the first rotation on the
+        # one before it, which services still accept until the next rotation.
+        generations = [jwt.period - 1, jwt.period] if jwt.period > 0 else [0]
+        secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags)
+        protect_urls = s.protect and "secrets" not in lifted
+        current: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
+        sources: dict[str, list[oci.vault.Secret]] = {}
         for service in s.services:
-            secrets[service] = {}
-            for kind in SECRET_KINDS:
-                # OCI generates each JWT signing secret itself, so its value never passes through
-                # this machine or Pulumi's state; database URLs come from the secret config.
-                generated = kind == "jwt-secret"
-                secrets[service][kind] = oci.vault.Secret(
-                    child_name(name, service, kind),
-                    compartment_id=s.compartment_id,
-                    vault_id=vault.id,
-                    key_id=key.id,
-                    secret_name=oci_secret_name(service, kind),
-                    description=f"{kind} of {service} in {env}",
-                    metadata={"path": secret_path(env, service, kind), "environment": env, "service": service},
-                    freeform_tags=tags | {"path": secret_path(env, service, kind), "service": service},
-                    secret_rules=self._secret_rules(s),
-                    secret_content=None if generated else self._base64_content(args.database_urls[service]),
-                    enable_auto_generation=True if generated else None,
-                    secret_generation_context=self._passphrase(s.secrets.jwt_length) if generated else None,
-                    opts=self._child(in_region, protect=protect_secrets, additional_secret_outputs=["secret_content"]),
-                )
+            url = secret_of.database_url(service, args.database_urls[service], protect_urls)
+            jwts = [secret_of.jwt(service, generation, jwt, s.secrets.jwt_length) for generation in generations]
+            current[service] = {"database-url": url, "jwt-secret": jwts[-1]}
+            sources[service] = [url, *jwts]
 
         identity = iam.SyncIdentity(
             cluster_id=s.kubernetes.cluster_id,
@@ -151,8 +147,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         )
         # Policy names are unique in the tenancy: a replacement (new name or compartment) must
         # delete the old policy before creating the new one, or OCI refuses the name.
-        # Policy names are unique in the tenancy: a replacement must delete the old one first.
-        in_home_region = self._child(args.providers.home_region, delete_before_replace=True)
+        in_home_region = self.child_options(args.providers.home_region, delete_before_replace=True)
         policy = oci.identity.Policy(
             child_name(name, "secrets-access"),
             compartment_id=s.compartment_id,
@@ -175,10 +170,13 @@ class EnvironmentVault(pulumi.ComponentResource):
                 opts=in_home_region,
             )
 
+        self.notification_topic_id = self._notifications(name, s, tags, in_region, args.providers.home_region)
+
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
         for service in s.services:
             manifest = manifests.external_secret(
-                env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval
+                env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
+                jwt.period,
             )
             kubernetes.apiextensions.CustomResource(
                 child_name(name, service, "external-secret"),
@@ -188,7 +186,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 spec=manifest["spec"],
                 # Waiting for the secrets and the policy lets the first sync succeed instead of
                 # failing and backing off.
-                opts=self._child(args.providers.cluster, depends_on=[store, policy, *secrets[service].values()]),
+                opts=self.child_options(args.providers.cluster, depends_on=[store, policy, *sources[service]]),
             )
 
         self.vault_id = vault.id
@@ -197,15 +195,19 @@ class EnvironmentVault(pulumi.ComponentResource):
         self.secret_ids = Output.all(
             **{
                 secret_path(env, service, kind): secret.id
-                for service, by_kind in secrets.items()
+                for service, by_kind in current.items()
                 for kind, secret in by_kind.items()
             }
         )
         self.namespace = namespace
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
+        # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
+        self.reload_annotations = {service: dict(manifests.RELOADER_SEARCH) for service in s.services}
         self.deployer_statements = self._deployer_statements(s)
         self.register_outputs(
             {
+                "notification_topic_id": self.notification_topic_id,
+                "reload_annotations": self.reload_annotations,
                 "vault_id": self.vault_id,
                 "key_id": self.key_id,
                 "management_endpoint": self.management_endpoint,
@@ -216,7 +218,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             }
         )
 
-    def _child(
+    def child_options(
         self,
         provider: pulumi.ProviderResource,
         *,
@@ -238,32 +240,6 @@ class EnvironmentVault(pulumi.ComponentResource):
             hooks=hooks,
             additional_secret_outputs=additional_secret_outputs,
         )
-
-    @staticmethod
-    def _base64_content(value: Output[str]) -> oci.vault.SecretSecretContentArgs:
-        encoded = Output.secret(value.apply(lambda text: base64.b64encode(text.encode()).decode()))
-        return oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded)
-
-    @staticmethod
-    def _passphrase(length: int) -> oci.vault.SecretSecretGenerationContextArgs:
-        # A passphrase, not raw bytes: ESO hands the value to the service as text.
-        return oci.vault.SecretSecretGenerationContextArgs(
-            generation_type="PASSPHRASE",
-            generation_template="SECRETS_DEFAULT_PASSWORD",
-            passphrase_length=length,
-            secret_template=GENERATED_PASSPHRASE_TEMPLATE,
-        )
-
-    @staticmethod
-    def _secret_rules(s: StackSettings) -> list[oci.vault.SecretSecretRuleArgs]:
-        if not s.secrets.prevent_reuse:
-            return []
-        return [
-            oci.vault.SecretSecretRuleArgs(
-                rule_type="SECRET_REUSE_RULE",
-                is_enforced_on_deleted_secret_versions=s.secrets.prevent_reuse_of_deleted_versions,
-            )
-        ]
 
     @staticmethod
     def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
@@ -301,35 +277,30 @@ class EnvironmentVault(pulumi.ComponentResource):
             namespace = kubernetes.core.v1.Namespace(
                 child_name(name, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.namespace, labels=labels),
-                opts=self._child(provider, protect=s.protect and "namespace" not in lifted),
+                opts=self.child_options(provider, protect=s.protect and "namespace" not in lifted),
             )
         else:
             # An adopted namespace holds more than this program's objects: label it, never delete it.
             namespace = kubernetes.core.v1.NamespacePatch(
                 child_name(name, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaPatchArgs(name=k.namespace, labels=labels),
-                opts=self._child(provider, retain_on_delete=True),
+                opts=self.child_options(provider, retain_on_delete=True),
             )
         account = kubernetes.core.v1.ServiceAccount(
             child_name(name, "sync-account"),
             metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.service_account, namespace=k.namespace, labels=labels),
-            opts=self._child(provider, depends_on=[namespace]),
+            opts=self.child_options(provider, depends_on=[namespace]),
         )
         crds_ready: list[pulumi.Resource] = [namespace, account]
+        protect_releases = s.protect and "operator" not in lifted
         if k.install_operator:
             crds_ready.append(
-                kubernetes.helm.v3.Release(
-                    child_name(name, "external-secrets-operator"),
-                    name=manifests.OPERATOR_RELEASE,
-                    chart=manifests.OPERATOR_CHART,
-                    version=manifests.OPERATOR_VERSION,
-                    repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=manifests.OPERATOR_REPOSITORY),
-                    namespace=k.operator_namespace,
-                    create_namespace=True,
-                    values=manifests.operator_values(),
-                    opts=self._child(provider, protect=s.protect and "operator" not in lifted),
-                )
+                self._release(child_name(name, "external-secrets-operator"), manifests.OPERATOR,
+                              k.operator_namespace, manifests.operator_values(), provider, protect_releases)
             )
+        if k.install_reloader:
+            self._release(child_name(name, "reloader"), manifests.RELOADER, k.reloader_namespace,
+                          manifests.reloader_values(), provider, protect_releases)
         manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
         store = kubernetes.apiextensions.CustomResource(
             child_name(name, "secret-store"),
@@ -337,6 +308,161 @@ class EnvironmentVault(pulumi.ComponentResource):
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=self._child(provider, depends_on=crds_ready),
+            opts=self.child_options(provider, depends_on=crds_ready),
         )
         return Output.from_input(k.namespace), store
+
+
+    def _notifications(
+        self,
+        name: str,
+        s: StackSettings,
+        tags: dict[str, str],
+        provider: oci.Provider,
+        home_region: oci.Provider,
+    ) -> Output[str]:
+        """The environment's topic, the Events rule feeding it, its mail subscriptions, and the
+        permission the Events service needs to publish; returns the topic's OCID."""
+        topic = oci.ons.NotificationTopic(
+            child_name(name, "events-topic"),
+            compartment_id=s.compartment_id,
+            name=events_topic_name(s.environment),
+            description=f"Key, vault and secret events of {s.environment}",
+            freeform_tags=tags,
+            # Topic names are unique in the tenancy, like policy names.
+            opts=self.child_options(provider, delete_before_replace=True),
+        )
+        oci.events.Rule(
+            child_name(name, "events-rule"),
+            compartment_id=s.compartment_id,
+            display_name=events_topic_name(s.environment),
+            description=f"Rotations and deletions of {s.environment}'s vault, key and secrets, to its topic",
+            condition=notifications.rule_condition(s.compartment_id),
+            is_enabled=True,
+            actions=oci.events.RuleActionsArgs(
+                action=[oci.events.RuleActionsActionArgs(action_type="ONS", is_enabled=True, topic_id=topic.id)]
+            ),
+            freeform_tags=tags,
+            opts=self.child_options(provider),
+        )
+        for email in s.notifications.emails:
+            oci.ons.Subscription(
+                # Named after the address's digest: stable, and no address in a URN.
+                child_name(name, "events-mail", hashlib.sha256(email.encode()).hexdigest()[:12]),
+                compartment_id=s.compartment_id,
+                topic_id=topic.id,
+                protocol="EMAIL",
+                endpoint=email,
+                freeform_tags=tags,
+                opts=self.child_options(provider),
+            )
+        oci.identity.Policy(
+            child_name(name, "events-delivery"),
+            compartment_id=s.compartment_id,
+            name=events_policy_name(s.environment),
+            description=f"The Events service may publish {s.environment}'s events to its topic (managed by Pulumi)",
+            statements=notifications.delivery_statements(s.compartment_id),
+            freeform_tags=tags,
+            opts=self.child_options(home_region, delete_before_replace=True),
+        )
+        return topic.id
+
+    def _release(
+        self,
+        resource_name: str,
+        chart: manifests.HelmChart,
+        namespace: str,
+        values: dict[str, Any],
+        provider: kubernetes.Provider,
+        protect: bool,
+    ) -> kubernetes.helm.v3.Release:
+        return kubernetes.helm.v3.Release(
+            resource_name,
+            name=chart.release,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=namespace,
+            create_namespace=True,
+            values=values,
+            opts=self.child_options(provider, protect=protect),
+        )
+
+class _SecretFactory:
+    """The OCI secrets of one environment: one place for what every secret has in common."""
+
+    def __init__(
+        self,
+        component: EnvironmentVault,
+        name: str,
+        settings: StackSettings,
+        vault: oci.kms.Vault,
+        key: oci.kms.Key,
+        provider: oci.Provider,
+        tags: dict[str, str],
+    ):
+        self._component, self._name, self._settings = component, name, settings
+        self._vault, self._key, self._provider, self._tags = vault, key, provider, tags
+
+    def database_url(self, service: str, url: Output[str], protect: bool) -> oci.vault.Secret:
+        encoded = Output.secret(url.apply(lambda text: base64.b64encode(text.encode()).decode()))
+        return self._secret(
+            service, "database-url", 0, {}, protect,
+            secret_content=oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded),
+        )
+
+    def jwt(self, service: str, generation: int, schedule: RotationSchedule, length: int) -> oci.vault.Secret:
+        # OCI generates each JWT signing secret itself, so its value never passes through this
+        # machine or Pulumi's state. A rotation is a new secret (a new generation): OCI has no
+        # documented call that makes it generate a new version of an existing one. Never
+        # protected: retiring the generation before last is what a rotation does.
+        return self._secret(
+            service, "jwt-secret", generation, schedule.tags() | {"generation": str(generation)}, False,
+            enable_auto_generation=True,
+            # A passphrase, not raw bytes: ESO hands the value to the service as text.
+            secret_generation_context=oci.vault.SecretSecretGenerationContextArgs(
+                generation_type="PASSPHRASE",
+                generation_template="SECRETS_DEFAULT_PASSWORD",
+                passphrase_length=length,
+                secret_template=GENERATED_PASSPHRASE_TEMPLATE,
+            ),
+        )
+
+    def _secret(
+        self,
+        service: str,
+        kind: SecretKind,
+        generation: int,
+        extra_tags: dict[str, str],
+        protect: bool,
+        **content: Any,
+    ) -> oci.vault.Secret:
+        s, env = self._settings, self._settings.environment
+        path = secret_path(env, service, kind)
+        return oci.vault.Secret(
+            secret_resource_name(self._name, service, kind, generation),
+            compartment_id=s.compartment_id,
+            vault_id=self._vault.id,
+            key_id=self._key.id,
+            secret_name=oci_secret_name(service, kind, generation),
+            description=f"{kind} of {service} in {env}" + (f", generation {generation}" if generation else ""),
+            metadata={"path": path, "environment": env, "service": service}
+            | ({"generation": str(generation)} if kind == "jwt-secret" else {}),
+            freeform_tags=self._tags | {"path": path, "service": service} | extra_tags,
+            secret_rules=self._rules(),
+            opts=self._component.child_options(
+                self._provider, protect=protect, additional_secret_outputs=["secret_content"]
+            ),
+            **content,
+        )
+
+    def _rules(self) -> list[oci.vault.SecretSecretRuleArgs]:
+        secrets = self._settings.secrets
+        if not secrets.prevent_reuse:
+            return []
+        return [
+            oci.vault.SecretSecretRuleArgs(
+                rule_type="SECRET_REUSE_RULE",
+                is_enforced_on_deleted_secret_versions=secrets.prevent_reuse_of_deleted_versions,
+            )
+        ]

@@ -7,19 +7,42 @@ service account (workload identity); without `serviceAccountRef`, ESO would use 
 controller's identity, one identity shared by every environment.
 """
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 
-from components.naming import ENV_VAR_OF, SECRET_KINDS, PROJECT, kubernetes_secret_name, oci_secret_name, secret_path
+from components.naming import (
+    ENV_VAR_OF,
+    PREVIOUS_JWT_ENV_VAR,
+    PROJECT,
+    SECRET_KINDS,
+    kubernetes_secret_name,
+    oci_secret_name,
+    secret_path,
+)
 
 ESO_API_VERSION: Final = "external-secrets.io/v1"
-OPERATOR_CHART: Final = "external-secrets"
-OPERATOR_VERSION: Final = "2.9.0"
-OPERATOR_REPOSITORY: Final = "https://charts.external-secrets.io"
-# Set explicitly: without it pulumi-kubernetes names the release `<resource name>-<8 hex>`, longer
-# than the 53 characters Helm accepts; stable, so replacing the resource keeps the same release.
-OPERATOR_RELEASE: Final = "external-secrets"
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    chart: str
+    version: str
+    repository: str
+    # Set explicitly: without it pulumi-kubernetes names a release `<resource name>-<8 hex>`,
+    # longer than the 53 characters Helm accepts; stable, so a replaced resource keeps the release.
+    release: str
+
+
+OPERATOR: Final = HelmChart("external-secrets", "2.9.0", "https://charts.external-secrets.io", "external-secrets")
+
+# Stakater Reloader (chart `reloader` 2.2.16 of https://stakater.github.io/stakater-charts): a
+# Deployment annotated "search" restarts when a Secret it uses, annotated "match", changes
+# (stakater/Reloader README, "search and match"; `auto` would also react to unrelated ConfigMaps).
+RELOADER: Final = HelmChart("reloader", "2.2.16", "https://stakater.github.io/stakater-charts", "reloader")
+RELOADER_MATCH: Final = {"reloader.stakater.com/match": "true"}
+RELOADER_SEARCH: Final = {"reloader.stakater.com/search": "true"}
 
 # pulumi-kubernetes waits for this condition on create and update (`pulumi.com/waitFor`, since
 # v4.18.0) and fails the update after the timeout, naming the object. ESO reports "Ready" on
@@ -66,10 +89,27 @@ def secret_store(
     }
 
 
+def secret_data(service: str, jwt_generation: int) -> list[dict[str, Any]]:
+    """Which OCI secret fills which key of the Kubernetes Secret.
+
+    JWT_SECRET_PREVIOUS, the generation before the current one, lets services accept tokens
+    signed before a rotation; it exists only from the first rotation on, since ESO fails the
+    whole ExternalSecret when one source is missing.
+    """
+    data = [
+        {"secretKey": ENV_VAR_OF["database-url"], "remoteRef": {"key": oci_secret_name(service, "database-url")}},
+        {"secretKey": ENV_VAR_OF["jwt-secret"], "remoteRef": {"key": oci_secret_name(service, "jwt-secret", jwt_generation)}},
+    ]
+    if jwt_generation > 0:
+        previous = oci_secret_name(service, "jwt-secret", jwt_generation - 1)
+        data.append({"secretKey": PREVIOUS_JWT_ENV_VAR, "remoteRef": {"key": previous}})
+    return data
+
+
 def external_secret(
-    environment: str, service: str, namespace: str, store: str, refresh_interval: str
+    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt_generation: int
 ) -> dict[str, Any]:
-    """One Kubernetes Secret `<service>-secrets` with DATABASE_URL and JWT_SECRET."""
+    """One Kubernetes Secret `<service>-secrets` with DATABASE_URL, JWT_SECRET (and JWT_SECRET_PREVIOUS)."""
     annotations = {ENVIRONMENT_ANNOTATION: environment} | {
         f"{SOURCE_ANNOTATION}-{kind}": secret_path(environment, service, kind) for kind in SECRET_KINDS
     }
@@ -90,12 +130,9 @@ def external_secret(
                 "creationPolicy": "Owner",
                 # If a source secret disappears from OCI, running pods keep the last value.
                 "deletionPolicy": "Retain",
-                "template": {"metadata": {"labels": labels(environment), "annotations": annotations}},
+                "template": {"metadata": {"labels": labels(environment), "annotations": annotations | RELOADER_MATCH}},
             },
-            "data": [
-                {"secretKey": ENV_VAR_OF[kind], "remoteRef": {"key": oci_secret_name(service, kind)}}
-                for kind in SECRET_KINDS
-            ],
+            "data": secret_data(service, jwt_generation),
         },
     }
 
@@ -119,3 +156,15 @@ def operator_values() -> dict[str, Any]:
         "storeRequeueInterval": STORE_REVALIDATION,
     }
 
+
+def reloader_values() -> dict[str, Any]:
+    """Helm values of the Reloader chart (checked by hand against its values.schema.json, 2.2.16)."""
+    return {
+        "reloader": {
+            # A rollout through a pod-template annotation, not an extra environment variable.
+            "reloadStrategy": "annotations",
+            # Only the environments' namespaces, which carry this label, and only Secrets.
+            "namespaceSelector": "app.kubernetes.io/part-of=ecommerce",
+            "ignoreConfigMaps": True,
+        }
+    }

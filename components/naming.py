@@ -20,6 +20,8 @@ ENV_VAR_OF: Final[dict[SecretKind, str]] = {
     "database-url": "DATABASE_URL",
     "jwt-secret": "JWT_SECRET",
 }
+# The JWT signing secret of the generation before the current one, during the overlap.
+PREVIOUS_JWT_ENV_VAR: Final = "JWT_SECRET_PREVIOUS"
 
 # OCI accepts longer secret names on paper, but names above 50 characters are reported to
 # fail (oci-python-sdk#424) and no maximum is documented: 50 is the safe ceiling.
@@ -58,14 +60,33 @@ def deny_policy_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}-secrets-deny"
 
 
+def events_topic_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-secrets-events"
+
+
+def events_policy_name(environment: str) -> str:
+    return f"{SYSTEM}-{environment}-events-delivery"
+
+
 def secret_path(environment: str, service: str, kind: SecretKind) -> str:
     """The logical path of the product description: `ecommerce/<env>/<service>/<secret>`."""
     return f"{SYSTEM}/{environment}/{service}/{kind}"
 
 
-def oci_secret_name(service: str, kind: SecretKind) -> str:
-    """The name OCI stores: `/` is not allowed there, and the vault already pins the environment."""
-    return f"{service}.{kind}"
+def oci_secret_name(service: str, kind: SecretKind, generation: int = 0) -> str:
+    """The name OCI stores: `/` is not allowed there, and the vault already pins the environment.
+
+    A rotated JWT secret is a new OCI secret per generation: `auth-service.jwt-secret.v3`.
+    """
+    return f"{service}.{kind}" + (f".v{generation}" if generation else "")
+
+
+def secret_resource_name(component: str, service: str, kind: SecretKind, generation: int = 0) -> str:
+    return child_name(component, service, kind, *([f"v{generation}"] if generation else []))
+
+
+# Generations a name must leave room for: a monthly rotation reaches v1200 after a century.
+MAX_GENERATION: Final = 9999
 
 
 def kubernetes_secret_name(service: str) -> str:

@@ -127,19 +127,34 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
     "strict": {
         "protect": True,
         "keyRotation": {"automatic": True, "intervalDays": 90},
-        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": True},
+        # A leaked signing secret forges tokens until it rotates: monthly in production; the
+        # previous generation stays readable a whole period, far longer than any token lives.
+        "secrets": {
+            "preventReuse": True,
+            "preventReuseOfDeletedVersions": True,
+            "jwtRotation": {"automatic": True, "intervalDays": 30},
+        },
         "iam": {"tier": "strict"},
     },
     "moderate": {
         "protect": False,
         "keyRotation": {"automatic": True, "intervalDays": 180},
-        "secrets": {"preventReuse": True, "preventReuseOfDeletedVersions": False},
+        "secrets": {
+            "preventReuse": True,
+            "preventReuseOfDeletedVersions": False,
+            "jwtRotation": {"automatic": True, "intervalDays": 90},
+        },
         "iam": {"tier": "moderate"},
     },
     "relaxed": {
         "protect": False,
         "keyRotation": {"automatic": False},
-        "secrets": {"preventReuse": False, "preventReuseOfDeletedVersions": False},
+        # Development rotates nothing on its own: a rotation there only logs developers out.
+        "secrets": {
+            "preventReuse": False,
+            "preventReuseOfDeletedVersions": False,
+            "jwtRotation": {"automatic": False},
+        },
         "iam": {"tier": "relaxed"},
     },
 }

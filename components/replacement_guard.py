@@ -140,27 +140,32 @@ def unused_allowances(deployed: Mapping[str, Any], settings: StackSettings) -> l
     return [key for key in settings.allow_replacement if deployed.get(key) in (None, current[key])]
 
 
-def first_deployment_problem(settings: StackSettings, today: date, stack: str) -> str | None:
+def first_deployment_problems(settings: StackSettings, today: date, stack: str) -> list[str]:
     """A first deployment whose rotation anchor lies a whole interval or more in the past."""
-    schedule = settings.rotation_schedule(today)
-    if schedule.period == 0 or schedule.anchor is None:
-        return None
-    return (
-        f"{PROJECT}:keyRotation.anchorDate = {schedule.anchor.isoformat()}: stack {stack} has never been deployed, "
-        f"and deploying it now would rotate the new key at once (key version v{schedule.period}, "
-        f"since the schedule counts {schedule.interval_days}-day periods from the anchor); set the anchor to the "
-        f"day of the first deployment: pulumi config set --path 'keyRotation.anchorDate' {today.isoformat()} "
-        f"--stack {stack}"
-    )
+    problems = []
+    for key, what, schedule in (
+        ("keyRotation.anchorDate", "rotate the new key at once (key version", settings.rotation_schedule(today)),
+        ("secrets.jwtRotation.anchorDate", "create JWT secrets of a later generation at once (generation",
+         settings.jwt_schedule(today)),
+    ):
+        if schedule.period == 0 or schedule.anchor is None:
+            continue
+        problems.append(
+            f"{PROJECT}:{key} = {schedule.anchor.isoformat()}: stack {stack} has never been deployed, and deploying "
+            f"it now would {what} v{schedule.period}, since the schedule counts {schedule.interval_days}-day periods "
+            f"from the anchor); set the anchor to the day of the first deployment: pulumi config set --path "
+            f"'{key}' {today.isoformat()} --stack {stack}"
+        )
+    return problems
 
 
 def verdict(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str, dry_run: bool) -> None:
     """Raise SettingsError for what the deployed state forbids; warn about what it only questions."""
     if not deployed:
-        problem = first_deployment_problem(settings, today, stack)
-        if problem and not dry_run:
-            raise SettingsError(stack, [problem])
-        if problem:
+        problems = first_deployment_problems(settings, today, stack)
+        if problems and not dry_run:
+            raise SettingsError(stack, problems)
+        for problem in problems:
             pulumi.log.warn(f"{problem} (a preview only warns; `pulumi up` refuses)")
         return
     fixed = deployed.get(FIXED_OUTPUT) or {}

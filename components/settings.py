@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from components.naming import (
     DEFAULT_SERVICES,
+    MAX_GENERATION,
     OCI_SECRET_NAME_MAX,
     SECRET_KINDS,
     default_namespace,
@@ -48,6 +49,7 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?-service$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 _DURATION = re.compile(r"^([0-9]+(h|m|s))+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -115,6 +117,17 @@ class KeyRotationSettings(Settings):
     )
 
 
+class JwtRotationSettings(Settings):
+    automatic: bool = Field(description="true to give every service a new OCI-generated JWT signing secret each period")
+    interval_days: int | None = Field(
+        default=None, ge=1, le=365, description="days between JWT secret rotations, 1 to 365"
+    )
+    anchor_date: date | None = Field(
+        default=None,
+        description="YYYY-MM-DD start of the JWT schedule; default: keyRotation.anchorDate",
+    )
+
+
 class SecretSettings(Settings):
     prevent_reuse: bool = Field(description="OCI SECRET_REUSE_RULE: a new secret version may not repeat an old value")
     prevent_reuse_of_deleted_versions: bool = Field(
@@ -126,6 +139,7 @@ class SecretSettings(Settings):
         le=32,
         description="length of the passphrase OCI generates for each jwt-secret, 16 to 32",
     )
+    jwt_rotation: JwtRotationSettings
 
 
 GroupName = Annotated[
@@ -196,6 +210,19 @@ class KubernetesSettings(Settings):
         description="install External Secrets Operator 2.9.0 with Helm; on a shared cluster exactly one stack sets this",
     )
     operator_namespace: DnsLabel = Field(default="external-secrets", description="namespace of the operator when installed")
+    install_reloader: bool = Field(
+        default=False,
+        description="install Stakater Reloader with Helm, which restarts pods whose Secret changed; "
+        "on a shared cluster at most one stack sets this",
+    )
+    reloader_namespace: DnsLabel = Field(default="reloader", description="namespace of Reloader when installed")
+
+
+class NotificationSettings(Settings):
+    emails: tuple[Annotated[str, _matches(_EMAIL, "an e-mail address such as secops@example.com")], ...] = Field(
+        default=(),
+        description="addresses the environment's key, vault and secret events are mailed to (each confirms by mail first)",
+    )
 
 
 class StackSettings(Settings):
@@ -229,6 +256,7 @@ class StackSettings(Settings):
     )
     iam: IamSettings
     kubernetes: KubernetesSettings
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -241,6 +269,12 @@ class StackSettings(Settings):
         if isinstance(rotation, dict) and "method" not in rotation:
             native = merged.get("vaultType") == "VIRTUAL_PRIVATE"
             merged["keyRotation"] = {**rotation, "method": "native" if native else "keyVersion"}
+        # The JWT schedule counts from the key's anchor unless the stack file gives it its own.
+        secrets = merged.get("secrets")
+        jwt = secrets.get("jwtRotation") if isinstance(secrets, dict) else None
+        anchor = merged["keyRotation"].get("anchorDate") if isinstance(rotation, dict) else None
+        if isinstance(secrets, dict) and isinstance(jwt, dict) and "anchorDate" not in jwt and anchor is not None:
+            merged["secrets"] = {**secrets, "jwtRotation": {**jwt, "anchorDate": anchor}}
         kubernetes = merged.get("kubernetes")
         environment = merged.get("environment")
         # An invalid environment is reported on its own key, not again as a missing namespace.
@@ -267,12 +301,13 @@ class StackSettings(Settings):
         duplicates = sorted({s for s in services if services.count(s) > 1})
         if duplicates:
             raise PydanticCustomError("duplicate", "lists {names} more than once", {"names": ", ".join(duplicates)})
-        too_long = [s for s in services if any(len(oci_secret_name(s, k)) > OCI_SECRET_NAME_MAX for k in SECRET_KINDS)]
+        longest = [oci_secret_name(s, k, MAX_GENERATION) for s in services for k in SECRET_KINDS]
+        too_long = sorted({name.split(".")[0] for name in longest if len(name) > OCI_SECRET_NAME_MAX})
         if too_long:
             raise PydanticCustomError(
                 "length",
-                "{names}: the OCI secret name <service>.database-url must stay within {max} characters",
-                {"names": ", ".join(too_long), "max": OCI_SECRET_NAME_MAX},
+                "{names}: OCI secret names such as <service>.jwt-secret.v{generation} must stay within {max} characters",
+                {"names": ", ".join(too_long), "max": OCI_SECRET_NAME_MAX, "generation": MAX_GENERATION},
             )
         return services
 
@@ -297,6 +332,14 @@ class StackSettings(Settings):
         if rotation.automatic and rotation.method == "keyVersion" and rotation.anchor_date is None:
             raise _setting_error(
                 "keyRotation.anchorDate", None, "is required for keyVersion rotation: the YYYY-MM-DD the schedule starts"
+            )
+        jwt = self.secrets.jwt_rotation
+        if jwt.automatic and jwt.interval_days is None:
+            raise _setting_error("secrets.jwtRotation.intervalDays", None, "is required when secrets.jwtRotation.automatic is true")
+        if jwt.automatic and jwt.anchor_date is None:
+            raise _setting_error(
+                "secrets.jwtRotation.anchorDate", None,
+                "is required for JWT rotation: the YYYY-MM-DD the schedule starts (or set keyRotation.anchorDate)",
             )
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
@@ -348,23 +391,39 @@ class StackSettings(Settings):
                     self.compartment_id,
                     f"is {other}'s compartment (Pulumi.{other}.yaml): every environment needs its own",
                 )
-            shares_cluster = self.kubernetes.cluster_id == theirs.get("clusterId")
-            if shares_cluster and self.kubernetes.install_operator and theirs.get("installOperator"):
-                raise _setting_error(
-                    "kubernetes.installOperator",
-                    True,
-                    f"Pulumi.{other}.yaml installs External Secrets Operator on the same cluster "
-                    f"({self.kubernetes.cluster_id}), and a second release would collide with the first's CRDs and "
-                    f"cluster roles; exactly one stack per cluster installs it: keep it in the stack that installed it "
-                    f"first and set it to false in the other, e.g. pulumi config set --path "
-                    f"'kubernetes.installOperator' false --stack {self.environment} (on a stack that has already "
-                    f"installed it, false UNINSTALLS the operator: README, 'Removing things')",
-                )
+            if self.kubernetes.cluster_id != theirs.get("clusterId"):
+                continue
+            k = self.kubernetes
+            for key, installs, what in (
+                ("installOperator", k.install_operator, "External Secrets Operator"),
+                ("installReloader", k.install_reloader, "Reloader"),
+            ):
+                if installs and theirs.get(key):
+                    raise _setting_error(
+                        f"kubernetes.{key}",
+                        True,
+                        f"Pulumi.{other}.yaml installs {what} on the same cluster ({self.kubernetes.cluster_id}), and "
+                        f"a second release would collide with the first's cluster-wide objects; one stack per cluster "
+                        f"installs it: keep it in the stack that installed it first and set it to false in the other, "
+                        f"e.g. pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a stack "
+                        f"that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                    )
 
     def rotation_schedule(self, today: date) -> RotationSchedule:
+        """The master key's schedule."""
         rotation = self.key_rotation
         return RotationSchedule(
             method=rotation.method if rotation.automatic else "manual",
+            interval_days=rotation.interval_days if rotation.automatic else None,
+            anchor=rotation.anchor_date,
+            today=today,
+        )
+
+    def jwt_schedule(self, today: date) -> RotationSchedule:
+        """The JWT signing secrets' schedule."""
+        rotation = self.secrets.jwt_rotation
+        return RotationSchedule(
+            method="newSecret" if rotation.automatic else "manual",
             interval_days=rotation.interval_days if rotation.automatic else None,
             anchor=rotation.anchor_date,
             today=today,

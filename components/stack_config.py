@@ -87,7 +87,7 @@ def _project_config() -> dict[str, Any]:
 
 
 def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, Any]]:
-    """What the other environments' stack files say of compartment, namespace, cluster and operator."""
+    """What the other environments' stack files say of compartment, namespace, cluster and installs."""
     found: dict[str, dict[str, Any]] = {}
     for other in ENVIRONMENTS:
         if other == stack or not stack_file_path(project_dir, other).exists():
@@ -102,6 +102,7 @@ def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, An
                 ("namespace", kubernetes.get("namespace"), str),
                 ("clusterId", kubernetes.get("clusterId"), str),
                 ("installOperator", kubernetes.get("installOperator"), bool),
+                ("installReloader", kubernetes.get("installReloader"), bool),
             )
             if isinstance(value, kind)
         }

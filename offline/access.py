@@ -77,8 +77,9 @@ PERMISSIONS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "secret-bundles": {"inspect": ("SECRET_BUNDLE_INSPECT",), "read": ("SECRET_BUNDLE_READ",)},
 }
 FAMILIES: Final = {"secret-family": ("secrets", "secret-versions", "secret-bundles")}
-# Named by the deployer's statements; grants IAM permissions only, never a Vault one.
-NON_VAULT_RESOURCES: Final = ("policies",)
+# Named by the deployer's statements (policies) and the Events service's (its topic): they grant
+# IAM or Notifications permissions only, never a Vault one.
+NON_VAULT_RESOURCES: Final = ("policies", "ons-topics")
 RESOURCE_OF: Final = {p: resource for resource, verbs in PERMISSIONS.items() for ps in verbs.values() for p in ps}
 
 # The target variables OCI documents per resource type; the request variables apply to every request.
@@ -160,7 +161,7 @@ class Condition:
 class Statement:
     text: str
     effect: str
-    subject: str  # "any-user", or "<domain>/<group>"
+    subject: str  # "any-user", "<domain>/<group>", or "service <name>" (an OCI service: no person, no workload)
     verb: str
     resource: str
     compartment_id: str | None  # None: the whole tenancy
@@ -189,7 +190,7 @@ class Request:
 
 
 _STATEMENT = re.compile(
-    r"^(?P<effect>Allow|Deny) (?P<subject>any-user|group '(?P<domain>[^']+)'/'(?P<group>[^']+)')"
+    r"^(?P<effect>Allow|Deny) (?P<subject>any-user|group '(?P<domain>[^']+)'/'(?P<group>[^']+)'|service (?P<service>[A-Za-z]+))"
     r" to (?P<verb>\S+) (?P<resource>\S+) in (?P<location>tenancy|compartment id \S+)(?: where (?P<conditions>.+))?$"
 )
 _CONDITION = re.compile(r"^(?P<variable>[a-z_.]+) (?P<op>=|!=) '(?P<value>[^']*)'$")
@@ -212,7 +213,7 @@ def parse(text: str) -> Statement:
     return Statement(
         text=text,
         effect=match["effect"],
-        subject="any-user" if match["subject"] == "any-user" else f"{match['domain']}/{match['group']}",
+        subject=match["subject"] if match["group"] is None else f"{match['domain']}/{match['group']}",
         verb=match["verb"],
         resource=match["resource"],
         compartment_id=None if location == "tenancy" else location.removeprefix("compartment id "),

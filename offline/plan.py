@@ -8,7 +8,7 @@ of stack to {service: url}) are placeholders too, and anything secret prints as 
     python -m offline.plan [production|staging|development|all] [--markdown | --json] [--out DIR]
     python -m offline.plan --matrix     who can read, write and delete what, computed; exits 1 on any cell
                                         that differs from the tier's promise
-    python -m offline.plan --compare    the environment comparison table
+    python -m offline.plan --compare    the environment comparison table and the rotation timeline
 
 The plan also runs the policy pack's rules (`policy/ecommerce_rules.py`) and exits 1 when a
 mandatory one is violated.
@@ -24,12 +24,12 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
-from offline.report import compare_table, iam_policy_text
+from offline.report import compare_table, iam_policy_text, timeline_table
 
-SECRET_SHOWN = "[secret]"
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
 
 # The inputs worth reading in a review, per resource type (everything else is in --json).
@@ -54,18 +54,10 @@ KUBERNETES_MANIFEST_TYPES = (
 )
 
 
-def _whole_numbers(value: Any) -> Any:
-    # The engine's wire format has only floats; a key length reads better as 32 than 32.0.
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def redact(value: Any) -> Any:
     """Secret-marked values become [secret], for printing."""
-    return _whole_numbers(map_secrets(value, lambda _: SECRET_SHOWN))
+    # The engine's wire format has only floats: the pack's own `plain` prints a key length as 32, not 32.0.
+    return policy_checks.rules.plain(map_secrets(value, lambda _: SECRET_SHOWN))
 
 
 def resource_view(r: Registration) -> dict[str, Any]:
@@ -200,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         return matrix_command(runs)
     if args.compare:
         print(compare_table(runs, access_matrix(runs)))
+        print(timeline_table(runs))
         return 0
     pack_config = policy_checks.pack_config(args.project_dir)
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}

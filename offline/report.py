@@ -8,44 +8,76 @@ passing of rotation dates does not change the document.
 import re
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from components import iam
 from components.naming import SECRET_KINDS
 from components.presets import SYNC, TIERS, TierName
-from components.rotation import TAG_INTERVAL, TAG_METHOD
 from offline.access import DELETIONS, NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, unwrap_secrets
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
 
-DOCS_TODAY: Final = date(2026, 1, 1)
+# The stack files' rotation anchor: the docs show each environment as on its first deployment day.
+DOCS_TODAY: Final = date(2026, 12, 1)
+TIMELINE_ROTATIONS: Final = 3
 ARCHITECTURE: Final = PROJECT_DIR / "docs" / "ARCHITECTURE.md"
 COLOURS: Final = {"production": "#c62828", "staging": "#f57c00", "development": "#4caf50"}
 
 
-def _rotation(run: ProgramRun) -> str:
-    [key] = run.of_type("oci:Kms/key:Key")
-    tags = key.inputs["freeformTags"]
-    method = tags[TAG_METHOD]
-    if method == "manual":
+HOW: Final = {
+    "native": "OCI native",
+    "keyVersion": "new key version",
+    "newSecret": "new OCI-generated secret; the previous one kept a period",
+}
+
+
+def _rotation(schedule: dict[str, Any]) -> str:
+    """A rotation stack output (`keyRotation`, `jwtRotation`) in words."""
+    if schedule["method"] == "manual":
         return "manual"
-    how = "OCI native" if method == "native" else "new key version"
-    return f"every {tags[TAG_INTERVAL]} days ({how})"
+    return f"every {schedule['intervalDays']} days ({HOW[schedule['method']]})"
 
 
-PROTECTABLE: Final = {
-    "oci:Kms/vault:Vault": "vault",
-    "oci:Kms/key:Key": "key",
-    "oci:Vault/secret:Secret": "secrets",
-    "kubernetes:core/v1:Namespace": "namespace",
-    "kubernetes:helm.sh/v3:Release": "operator",
+def _due_dates(schedule: dict[str, Any]) -> str:
+    if schedule["nextDue"] is None:
+        return "none: rotate by hand"
+    first = date.fromisoformat(schedule["nextDue"])
+    return ", ".join((first + timedelta(days=n * schedule["intervalDays"])).isoformat() for n in range(TIMELINE_ROTATIONS))
+
+
+def timeline_table(runs: list[ProgramRun]) -> str:
+    """When each environment's key and JWT secrets rotate next, from its stack outputs."""
+    lines = ["| Environment | What | How | Period now | Next due dates |", "|---|---|---|---|---|"]
+    for run in runs:
+        for output, what in (("keyRotation", "master key"), ("jwtRotation", "JWT signing secrets")):
+            schedule = run.exports[output].value
+            lines.append(
+                f"| {run.stack.capitalize()} | {what} | {_rotation(schedule)} | {schedule['period']} | {_due_dates(schedule)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _is_database_url(r: Registration) -> bool:
+    return r.inputs["secretName"].endswith(".database-url")
+
+
+PROTECTABLE: Final[dict[str, tuple[str, Callable[[Registration], bool]]]] = {
+    "vault": ("oci:Kms/vault:Vault", lambda r: True),
+    "key": ("oci:Kms/key:Key", lambda r: True),
+    "database URLs": ("oci:Vault/secret:Secret", _is_database_url),
+    "namespace": ("kubernetes:core/v1:Namespace", lambda r: True),
+    "operator": ("kubernetes:helm.sh/v3:Release", lambda r: r.inputs["chart"] == "external-secrets"),
 }
 
 
 def _protected(run: ProgramRun) -> str:
-    kinds = [kind for type_, kind in PROTECTABLE.items() if run.of_type(type_) and all(r.protect for r in run.of_type(type_))]
-    return ", ".join(kinds) or "nothing"
+    protected = []
+    for kind, (type_, which) in PROTECTABLE.items():
+        registrations = [r for r in run.of_type(type_) if which(r)]
+        if registrations and all(r.protect for r in registrations):
+            protected.append(kind)
+    return ", ".join(protected) or "nothing"
 
 
 def _who(matrix: AccessMatrix, owner: str, can: Callable[[Access], bool]) -> str:
@@ -66,7 +98,9 @@ def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
     externals = run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
     shape = key.inputs["keyShape"]
     length = int(shape["length"])
-    kinds = sorted({s.inputs["secretName"].rsplit(".", 1)[-1] for s in secrets})
+    kinds = sorted({s.inputs["metadata"]["path"].rsplit("/", 1)[-1] for s in secrets})
+    paths = {s.inputs["metadata"]["path"] for s in secrets}
+    previous = len(secrets) - len(paths)
     [environment] = [e for e in matrix.environments if e.name == run.stack]
     readers = sorted({i.environment for i, cells in matrix.rows.items() if cells[run.stack].read})
     return {
@@ -74,9 +108,11 @@ def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
         "Vault type": vault.inputs["vaultType"],
         "Master key": f"{shape['algorithm']}-{length * 8}, {length} bytes",
         "Key protection": key.inputs["protectionMode"],
-        "Key rotation": _rotation(run),
+        "Key rotation": _rotation(run.exports["keyRotation"].value),
+        "JWT secret rotation": _rotation(run.exports["jwtRotation"].value),
         "Protected from deletion": _protected(run),
-        "Secrets": f"{len(secrets)} ({len(secrets) // len(kinds)} services × {len(kinds)})",
+        "Secrets": f"{len(paths)} ({len(paths) // len(kinds)} services × {len(kinds)})"
+        + (f", + {previous} previous JWT generations" if previous else ""),
         "Secret types": ", ".join(kinds),
         "K8s namespace": store.inputs["metadata"]["namespace"],
         "Refresh interval": ", ".join(sorted({e.inputs["spec"]["refreshInterval"] for e in externals})),
@@ -85,6 +121,7 @@ def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
         "Reads secret values": _who(matrix, run.stack, lambda a: a.read),
         "Writes new secret versions": _who(matrix, run.stack, lambda a: a.write),
         "Deletes vault, key, secrets": _who(matrix, run.stack, lambda a: bool(a.deletes)),
+        "People told (topic)": run.of_type("oci:Ons/notificationTopic:NotificationTopic")[0].inputs["name"],
     }
 
 
@@ -180,7 +217,7 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
         lines += [
             f'    subgraph {e}["{env.capitalize()}"]',
             f'        {e}_vault["KMS vault<br/>{vault.inputs["displayName"]}<br/>type {vault.inputs["vaultType"]}"]',
-            f'        {e}_key["Master key<br/>{shape["algorithm"]}-{int(shape["length"]) * 8}<br/>rotation: {_rotation(run)}"]',
+            f'        {e}_key["Master key<br/>{shape["algorithm"]}-{int(shape["length"]) * 8}<br/>rotation: {_rotation(run.exports["keyRotation"].value)}"]',
             f'        {e}_secrets["{count} secrets<br/>ecommerce/{env}/&lt;service&gt;/&lt;secret&gt;"]',
             f"        {e}_vault --> {e}_key --> {e}_secrets",
             "    end",
@@ -244,6 +281,7 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "The logical path is kept in each secret's metadata and tags; OCI's own secret name "
             "is `<service>.<secret>`, since `/` is not allowed there.\n\n" + _paths(runs),
             "## Environment comparison\n\n" + compare_table(runs, matrix),
+            f"## Rotation timeline (as on {DOCS_TODAY.isoformat()}, the first deployment day)\n\n" + timeline_table(runs),
             "## What each access tier promises\n\n" + tier_table(),
             "## Who can read, write and delete what (computed from the generated IAM statements and SecretStores)\n\n"
             + render_matrix(matrix),

@@ -101,16 +101,21 @@ def test_deny_statements_refuse_every_other_workload_with_negated_conditions():
     }
 
 
+def secrets_policies(run: ProgramRun) -> list:
+    """The policies about the secrets; the Events service's delivery policy is about its topic."""
+    return [p for p in run.of_type(POLICY) if "-secrets-" in p.inputs["name"]]
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_deny_statements_are_off_unless_asked_for(stack_runs, stack):
     """Deny policies must first be enabled tenancy-wide; no stack writes them by default."""
     assert not [s for s in statements(stack_runs[stack]) if s.startswith("Deny")]
-    assert len(stack_runs[stack].of_type(POLICY)) == 1
+    assert [p.inputs["name"] for p in secrets_policies(stack_runs[stack])] == [f"ecommerce-{stack}-secrets-access"]
 
 
 def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
     """The Allows stay in a policy the deployer may edit; the Denies (admin-only once enabled) are apart."""
-    policies = {p.inputs["name"]: p.plain_inputs["statements"] for p in production_with_denies.of_type(POLICY)}
+    policies = {p.inputs["name"]: p.plain_inputs["statements"] for p in secrets_policies(production_with_denies)}
     assert set(policies) == {"ecommerce-production-secrets-access", "ecommerce-production-secrets-deny"}
     assert all(s.startswith("Allow ") for s in policies["ecommerce-production-secrets-access"])
     assert len(policies["ecommerce-production-secrets-deny"]) == 3
@@ -120,7 +125,7 @@ def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
 def test_every_policy_is_deleted_before_it_is_replaced(production_with_denies):
     """Policy names are unique in the tenancy: create-before-delete replacement would fail on the name."""
     policies = production_with_denies.of_type(POLICY)
-    assert len(policies) == 2
+    assert len(policies) == 3  # secrets access, secrets deny, events delivery
     assert all(p.delete_before_replace for p in policies)
 
 

@@ -182,7 +182,10 @@ def test_the_grammar_check_can_fail(grammar):
 def test_its_reading_is_what_the_program_meant(grammar):
     """Effect, subject, verb, resource type, location and every condition read as the program wrote them."""
     for ours, theirs in zip(grammar.statements, grammar.readings):
-        subject = ["any-user"] if ours.subject == "any-user" else [ours.subject.split("/", 1)]
+        kind = "any-user" if ours.subject == "any-user" else "service" if ours.subject.startswith("service ") else "group"
+        subject = {"any-user": ["any-user"], "service": [ours.subject.removeprefix("service ")]}.get(
+            kind, [ours.subject.split("/", 1)]
+        )
         where = theirs["where_clause"]
         atoms = [(a["left"], a["operator"], a["right"]) for a in theirs["condition_atoms"]]
         quantifier = where["structure"].split(" ", 1)[0].lower() if " {" in where["structure"] else "all"
@@ -199,7 +202,7 @@ def test_its_reading_is_what_the_program_meant(grammar):
             "fully read": (where["parse_status"] if ours.where else "parsed", where["residual_text"], where["warnings"]),
         } == {
             "action": ours.effect.lower(),
-            "subject_type": "any-user" if ours.subject == "any-user" else "group",
+            "subject_type": kind,
             "subject": subject,
             "verb": ours.verb,
             "resource": ours.resource,

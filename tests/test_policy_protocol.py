@@ -159,7 +159,7 @@ def test_each_rule_fires_on_its_broken_case(stack_runs, packs, rule, stack, brok
 def test_deny_statements_in_any_of_productions_policies_satisfy_the_advisory(stack_runs, packs):
     """Deny statements may live in an IAM policy of their own: production-deny looks across all of them."""
     run = stack_runs["production"]
-    [policy] = run.of_type(rules.POLICY)
+    [policy] = [p for p in run.of_type(rules.POLICY) if p.inputs["name"] == "ecommerce-production-secrets-access"]
     deny_policy = dataclasses.replace(
         policy, name=f"{policy.name}-deny", urn=f"{policy.urn}-deny",
         inputs={**policy.inputs, "statements": ["Deny any-user to read secret-family in tenancy where all {request.principal.type = 'workload'}"]},

@@ -33,8 +33,17 @@ P = f"{PROJECT}:"
 VAULT, KEY, SECRET = "oci:Kms/vault:Vault", "oci:Kms/key:Key", "oci:Vault/secret:Secret"
 NAMESPACE, RELEASE = "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"
 
-# What holds data or running workloads: replacing or deleting one loses something.
+# What holds data or running workloads: replacing or deleting one loses something. Reloader's
+# release holds nothing (a reinstall only pauses reloads); a JWT generation is retired on purpose.
 HOLDS_DATA = {VAULT, KEY, SECRET, NAMESPACE, RELEASE}
+
+
+def holds_data(r) -> bool:
+    if r.type == RELEASE:
+        return r.inputs["chart"] == "external-secrets"
+    if r.type == SECRET:
+        return r.inputs["secretName"].endswith(".database-url")
+    return r.type in HOLDS_DATA
 
 OCI_CLASSES = {
     VAULT: oci.kms.Vault,
@@ -68,6 +77,12 @@ CHANGES: dict[str, Any] = {
     "secrets.preventReuse": False,
     "secrets.preventReuseOfDeletedVersions": True,
     "secrets.jwtLength": 24,
+    "secrets.jwtRotation.automatic": False,
+    "secrets.jwtRotation.intervalDays": 30,
+    "secrets.jwtRotation.anchorDate": "2026-12-15",
+    "notifications.emails": ["secops@example.com"],
+    "kubernetes.installReloader": True,
+    "kubernetes.reloaderNamespace": "reloads",
     "iam.tier": "relaxed",
     "iam.adminGroup": "other-secret-admins",
     "iam.readersGroup": "other-readers",
@@ -132,10 +147,10 @@ def at(value: Any, path: tuple[str, ...]) -> Any:
 def with_setting(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
     changed = copy.deepcopy(config)
     top, *rest = key.split(".")
-    if rest:
-        changed[P + top] = {**changed.get(P + top, {}), rest[0]: value}
-    else:
-        changed[P + top] = value
+    node = changed.setdefault(P + top, {}) if rest else changed
+    for part in rest[:-1]:
+        node = node.setdefault(part, {})
+    node[rest[-1] if rest else P + top] = value
     return changed
 
 
@@ -154,7 +169,7 @@ def lost(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
     }
     found = set()
     for r in before.resources:
-        if r.type not in HOLDS_DATA:
+        if not holds_data(r):
             continue
         if r.urn not in now:
             found.add((r.type, "deleted"))

@@ -15,12 +15,19 @@ KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
 SECRET = "oci:Vault/secret:Secret"
 POLICY = "oci:Identity/policy:Policy"
 STORE = "kubernetes:external-secrets.io/v1:SecretStore"
+TOPIC = "oci:Ons/notificationTopic:NotificationTopic"
+RULE = "oci:Events/rule:Rule"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 
 
 def only(run: ProgramRun, type_: str):
     [registration] = run.of_type(type_)
     return registration
+
+
+def access_policy(run: ProgramRun):
+    [policy] = [p for p in run.of_type(POLICY) if p.inputs["name"].endswith("-secrets-access")]
+    return policy
 
 
 def guard_urn(run: ProgramRun) -> str:
@@ -35,12 +42,20 @@ def test_every_resource_waits_for_the_replacement_guard(stack_runs, stack):
     assert all(guard_urn(run) in r.depends_on for r in run.resources)
 
 
+def jwt_generations(run: ProgramRun) -> list[int]:
+    """The JWT secret generations a run declares: the current one, and the one before from the first rotation on."""
+    return sorted({int(s.inputs["metadata"]["generation"]) for s in run.of_type(SECRET) if "generation" in s.inputs["metadata"]})
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_creates_the_described_inventory(stack_runs, stack):
-    """One vault, one key, 22 secrets, one namespaced store and 11 ExternalSecrets per environment."""
+    """One vault, one key, 22 logical secrets (plus the previous JWT generation during its overlap), one
+    namespaced store, 11 ExternalSecrets, a topic and an Events rule per environment."""
     run = stack_runs[stack]
-    counts = {t: len(run.of_type(t)) for t in (VAULT, KEY, SECRET, STORE, EXTERNAL_SECRET, POLICY)}
-    assert counts == {VAULT: 1, KEY: 1, SECRET: 22, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 1}
+    counts = {t: len(run.of_type(t)) for t in (VAULT, KEY, STORE, EXTERNAL_SECRET, POLICY, TOPIC, RULE)}
+    assert counts == {VAULT: 1, KEY: 1, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 2, TOPIC: 1, RULE: 1}
+    assert len({s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}) == 22
+    assert len(run.of_type(SECRET)) == 11 + 11 * len(jwt_generations(run))
     assert not [r for r in run.registrations if "ClusterSecretStore" in r.type]
 
 
@@ -51,9 +66,10 @@ def test_names_follow_the_product_description(stack_runs, stack):
     vault = only(run, VAULT)
     assert (vault.inputs["displayName"], vault.inputs["vaultType"]) == (vault_name(stack), "DEFAULT")
     expected = {
-        oci_secret_name(service, kind): secret_path(stack, service, kind)
+        oci_secret_name(service, kind, generation): secret_path(stack, service, kind)
         for service in DEFAULT_SERVICES
         for kind in SECRET_KINDS
+        for generation in (jwt_generations(run) if kind == "jwt-secret" else [0])
     }
     actual = {s.inputs["secretName"]: s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}
     assert actual == expected
@@ -96,7 +112,7 @@ def test_rotation_per_environment(stack_runs, stack, method, interval, period):
     assert key.inputs["isAutoRotationEnabled"] is False
     versions = run.of_type(KEY_VERSION)
     assert [v.name for v in versions] == ([f"{key.name}-v{period}"] if period else [])
-    assert run.exports["keyRotation"].value["keyVersionPeriod"] == period
+    assert run.exports["keyRotation"].value["period"] == period
 
 
 def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_runs):
@@ -114,7 +130,7 @@ def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_ru
         # and it must not inherit protect, or Pulumi could not even forget it.
         assert version.retain_on_delete is True
         assert version.protect is False
-    unchanged = lambda run: {r.urn for r in run.registrations if r.type != KEY_VERSION}  # noqa: E731
+    unchanged = lambda run: {r.urn for r in run.registrations if r.type != KEY_VERSION and "jwt-secret-v" not in r.urn}  # noqa: E731
     assert unchanged(after) == unchanged(before)
 
 
@@ -125,8 +141,11 @@ def test_vault_and_key_are_protected_everywhere_secrets_in_strict_stacks(stack_r
     also protects the secrets, the namespace and the operator release."""
     run = stack_runs[stack]
     assert all(r.protect for r in run.of_type(VAULT) + run.of_type(KEY))
-    others = run.of_type(SECRET) + run.of_type("kubernetes:core/v1:Namespace") + run.of_type("kubernetes:helm.sh/v3:Release")
+    urls = [s for s in run.of_type(SECRET) if s.inputs["secretName"].endswith(".database-url")]
+    others = urls + run.of_type("kubernetes:core/v1:Namespace") + run.of_type("kubernetes:helm.sh/v3:Release")
     assert {r.protect for r in others} == {protected}
+    # Retiring the generation before last is what a JWT rotation does: those are never protected.
+    assert not any(s.protect for s in run.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -135,7 +154,7 @@ def test_only_explicit_providers_are_used(stack_runs, stack):
     run = stack_runs[stack]
     assert stack_file_config(stack)["pulumi:disable-default-providers"] == ["oci", "kubernetes"]
     assert all(r.provider for r in run.resources)
-    assert only(run, POLICY).provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>")
+    assert all(p.provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>") for p in run.of_type(POLICY))
     assert all(r.provider.split("::")[-2] == f"oci-{stack}" for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET)
     assert all(r.provider.split("::")[-2] == f"kubernetes-{stack}" for r in run.resources if r.type.startswith("kubernetes:"))
 
@@ -144,11 +163,10 @@ def test_only_explicit_providers_are_used(stack_runs, stack):
 def test_external_secrets_wait_for_their_sources(stack_runs, stack):
     """Each ExternalSecret is created after its two secrets, the store and the IAM policy, so its first sync works."""
     run = stack_runs[stack]
-    urn_of = {r.name: r.urn for r in run.registrations}
     for external in run.of_type(EXTERNAL_SECRET):
         service = external.inputs["metadata"]["name"]
-        expected = {urn_of[f"ecommerce-{stack}-{service}-{kind}"] for kind in SECRET_KINDS}
-        expected |= {only(run, STORE).urn, only(run, POLICY).urn, guard_urn(run)}
+        expected = {s.urn for s in run.of_type(SECRET) if s.inputs["metadata"]["service"] == service}
+        expected |= {only(run, STORE).urn, access_policy(run).urn, guard_urn(run)}
         assert set(external.depends_on) == expected
 
 
@@ -164,7 +182,8 @@ def test_secret_store_authenticates_as_the_environments_own_service_account(stac
         assert external.inputs["metadata"]["namespace"] == f"ecommerce-{stack}"
         assert external.inputs["spec"]["secretStoreRef"] == {"name": "oci-vault", "kind": "SecretStore"}
         assert external.inputs["spec"]["refreshInterval"] == "1h"
-        assert {d["secretKey"] for d in external.inputs["spec"]["data"]} == {"DATABASE_URL", "JWT_SECRET"}
+        keys = {d["secretKey"] for d in external.inputs["spec"]["data"]}
+        assert keys == {"DATABASE_URL", "JWT_SECRET"} | ({"JWT_SECRET_PREVIOUS"} if len(jwt_generations(stack_runs[stack])) > 1 else set())
 
 
 def test_database_urls_are_secret_and_jwt_secrets_never_pass_through_pulumi():
@@ -202,7 +221,8 @@ def test_adding_a_service_changes_no_existing_urn():
     assert old <= new
     assert {urn.rsplit("::", 1)[-1] for urn in new - old} == {
         "ecommerce-staging-loyalty-service-database-url",
-        "ecommerce-staging-loyalty-service-jwt-secret",
+        "ecommerce-staging-loyalty-service-jwt-secret-v2",  # staging's JWT generations at PINNED_TODAY
+        "ecommerce-staging-loyalty-service-jwt-secret-v3",
         "ecommerce-staging-loyalty-service-external-secret",
     }
 
@@ -212,7 +232,7 @@ def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
     exports = stack_runs["production"].exports
     assert set(exports) == {
         "vaultId", "keyId", "managementEndpoint", "secretIds", "namespace", "kubernetesSecrets", "keyRotation",
-        "fixedSettings", "deployerPolicy",
+        "fixedSettings", "deployerPolicy", "jwtRotation", "reloadAnnotations", "notificationTopicId",
     }
     assert set(exports["secretIds"].value) == {
         secret_path("production", service, kind) for service in DEFAULT_SERVICES for kind in SECRET_KINDS

@@ -1,7 +1,6 @@
 """The GitHub workflows, read by independent checkers (GitHub's workflow schema, zizmor, shellcheck)
 and checked against the program, the locks and the credential rules they must keep."""
 
-import fnmatch
 import json
 import re
 import subprocess
@@ -174,7 +173,7 @@ def test_the_pack_runs_where_the_policy_pack_is_passed():
 def test_rotation_reads_its_stack_from_the_configured_backend():
     """pulumi/actions without a command only installs the CLI: the check logs in (PULUMI_BACKEND_URL
     for a self-managed backend) before reading the stack's outputs."""
-    check = load("rotate-keys.yml")["jobs"]["check"]
+    check = load("scheduled.yml")["jobs"]["due"]
     assert check["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
     runs = [step.get("run", "") for step in check["steps"]]
     login = next(i for i, run in enumerate(runs) if run.strip() == "pulumi login")
@@ -196,11 +195,37 @@ def test_production_is_deployed_last_after_its_preview_and_behind_its_environmen
     assert deploy["production"]["with"]["environment"] == "production"
 
 
-@pytest.mark.parametrize("stack", ["staging", "production"])
-def test_rotation_targets_match_the_key_versions_the_program_declares(stack_runs, stack):
-    """The scheduled rotation's target glob matches the stack's KeyVersion URN and nothing else."""
-    target = load("rotate-keys.yml")["jobs"][stack]["with"]["target"]
-    pattern = target.replace("**", "*")
-    matched = [r.urn for r in stack_runs[stack].registrations if fnmatch.fnmatchcase(r.urn, pattern)]
-    assert [urn.rsplit("::", 1)[-1] for urn in matched] == [r.name for r in stack_runs[stack].of_type("oci:Kms/keyVersion:KeyVersion")]
-    assert matched
+def test_due_rotations_run_a_full_update_behind_the_stacks_own_gate():
+    """A JWT rotation creates secrets, rewrites ExternalSecrets and retires a generation: no target
+    narrows the update, and each stack's update runs in its deploying environment only when due."""
+    scheduled = load("scheduled.yml")["jobs"]
+    for stack in ("staging", "production"):
+        job = scheduled[stack]
+        assert job["with"] == {"stack": stack, "command": "up", "environment": stack}
+        assert job["if"] == f"needs.decide.outputs.{stack} == 'true'"
+    due = "\n".join(step.get("run", "") for step in scheduled["due"]["steps"])
+    assert "offline.rotation_status due" in due and "offline.rotation_status overdue" in due
+
+
+def test_drift_is_a_refreshed_preview_of_every_stack_that_must_show_nothing():
+    """A console change only shows against a refreshed state; the check uses read-only credentials,
+    runs after the rotations (which would show as changes) and covers all three stacks."""
+    drift = load("scheduled.yml")["jobs"]["drift"]
+    assert drift["needs"] == ["staging", "production"] and drift["if"] == "${{ !cancelled() }}"
+    assert drift["strategy"]["matrix"]["stack"] == ["development", "staging", "production"]
+    assert drift["with"] == {
+        "stack": "${{ matrix.stack }}", "command": "preview", "environment": "${{ matrix.stack }}-preview",
+        "refresh": True, "expect-no-changes": True,
+    }
+    inputs = load("pulumi-stack.yml")[True]["workflow_call"]["inputs"]  # YAML 1.1 reads the key `on` as true
+    step = next(s for s in load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
+    for name in ("refresh", "expect-no-changes"):
+        assert inputs[name]["type"] == "boolean" and step["with"][name] == f"${{{{ inputs.{name} }}}}"
+
+
+def test_an_overdue_rotation_not_carried_out_fails_the_run():
+    """The alarm job reads what `due` found and the rotation jobs' results, after them, even when they were skipped."""
+    alarm = load("scheduled.yml")["jobs"]["alarm"]
+    assert alarm["needs"] == ["due", "staging", "production"] and alarm["if"] == "${{ !cancelled() }}"
+    assert alarm["env"] == {"STAGING_UPDATE": "${{ needs.staging.result }}", "PRODUCTION_UPDATE": "${{ needs.production.result }}"}
+
