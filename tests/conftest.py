@@ -12,6 +12,7 @@ import pytest
 
 from components.naming import PROJECT
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from tests.test_typecheck import PYRIGHT_RUN, start_pyright, test_pyright_finds_no_errors
 
 # A day in production's fourth rotation period (anchor 2026-12-01, 90 days): period 3;
 # staging's second (180 days): period 1.
@@ -53,3 +54,9 @@ def schemas_dir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start pyright at once when its test is selected: it then runs beside the rest of the suite."""
+    if any(getattr(item, "function", None) is test_pyright_finds_no_errors for item in items):
+        config.stash[PYRIGHT_RUN] = start_pyright()

@@ -5,6 +5,7 @@ the Kubernetes built-in schemas shipped by `kubernetes-validate`, and the OCI SD
 request models for vault, key and secret.
 """
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,11 @@ from offline.harness import PROJECT_DIR, STACKS, ProgramRun
 KUBERNETES_VERSION = "1.34"
 
 
+@functools.cache
 def crd_spec_schema(schemas_dir: Path, plural: str) -> dict[str, Any]:
-    crd = yaml.safe_load((schemas_dir / "external-secrets-v2.9.0" / f"external-secrets.io_{plural}.yaml").read_text())
+    """The served v1 spec schema of an ESO CRD (read once: the store CRDs are 700 kB of YAML)."""
+    text = (schemas_dir / "external-secrets-v2.9.0" / f"external-secrets.io_{plural}.yaml").read_text()
+    crd = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     [v1] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
     assert v1["served"] is True
     return v1["schema"]["openAPIV3Schema"]["properties"]["spec"]
