@@ -15,6 +15,9 @@ could not be measured. Nothing here asserts a time: these machines are shared an
 4. Provider calls: invokes in one evaluation (the harness refuses any, so a finished run
    proves zero) and the OCI read calls the Kubernetes sync makes per hour per environment.
 5. Test suite and offline plan: wall time, cold (no bytecode cache) and warm.
+6. Set-up (`--setup`, minutes and network): the README's first command in a fresh clone, with
+   empty uv and pip caches and with warm ones, against the plan's own time and against the old
+   pip set-up (a venv and `pip install` of the same pins, exported from the lock); and `.ci/run`.
 """
 
 import argparse
@@ -39,6 +42,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from components.naming import PROJECT  # noqa: E402
 from offline.harness import STACKS, ProgramRun, run_program, run_stack, stack_file_config  # noqa: E402
+from offline.uv import uv_executable  # noqa: E402
 
 TODAY = date(2026, 1, 1)
 SIZES = (11, 110, 550)
@@ -256,6 +260,71 @@ def cold_and_warm(label: str, command: list[str], repeat: int) -> list[tuple[str
     return [(f"{label}, cold (no bytecode cache)", spread(cold)), (f"{label}, warm", spread(warm))]
 
 
+def readme_commands(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The two commands in the README's first lines (indented code before the first section)."""
+    head = (project_dir / "README.md").read_text().split("\n## ")[0]
+    return [line.strip() for line in head.splitlines() if line.startswith("    ")]
+
+
+def _shell_seconds(command: str, cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(["bash", "-c", command], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - started
+
+
+def _fresh_clone(root: Path) -> Path:
+    """A clone of HEAD with the shared schemas beside it, as CI and a new user have it."""
+    root.mkdir(parents=True)
+    subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(root / "main")], check=True)
+    (root / "shared").symlink_to(PROJECT_DIR.parent / "shared")
+    return root / "main"
+
+
+def setup(repeat: int) -> list[tuple[str, str]]:
+    """The README's first command from nothing, cold and warm, beside the plan alone and the old pip set-up."""
+    plan_command, _ = readme_commands()
+    plan_alone = ".venv/bin/python -m offline.plan all"
+    work = Path(tempfile.mkdtemp(prefix="bench-setup-"))
+    requirements = work / "requirements.txt"
+    requirements.write_text(subprocess.run(
+        [uv_executable(), "export", "--locked", "--no-hashes", "--no-dev", "--format", "requirements-txt"],
+        cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
+    ).stdout)
+    pip_command = f"python3.11 -m venv .venv && .venv/bin/pip install -q -r {requirements} && {plan_alone}"
+    try:
+        timings: dict[str, list[float]] = {}
+        for label, command in (("uv", plan_command), ("pip", pip_command)):
+            caches = {"UV_CACHE_DIR": str(work / f"{label}-uv-cache"), "PIP_CACHE_DIR": str(work / f"{label}-pip-cache")}
+            env = os.environ | caches
+            for run in range(repeat):
+                for state in ("cold", "warm"):
+                    if state == "cold":
+                        for cache in caches.values():
+                            shutil.rmtree(cache, ignore_errors=True)
+                    clone = _fresh_clone(work / f"{label}-{state}-{run}")
+                    timings.setdefault(f"{label} {state}", []).append(_shell_seconds(command, clone, env))
+                    if label == "uv" and state == "warm":
+                        timings.setdefault("plan", []).append(_shell_seconds(plan_alone, clone, env))
+        ci = _fresh_clone(work / "ci")
+        ci_seconds = _shell_seconds("bash .ci/run", ci, os.environ | {"CI": "true", "UV_CACHE_DIR": str(work / "uv-uv-cache")})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    plan = statistics.median(timings["plan"])
+
+    def setup_ratio(key: str) -> str:
+        return f"{(statistics.median(timings[key]) - plan) / plan:.2f}"
+
+    return [
+        ("README's first command, fresh clone, empty uv and pip caches", spread(timings["uv cold"])),
+        ("README's first command, fresh clone, warm caches", spread(timings["uv warm"])),
+        ("of which the plan itself (set-up venv, `python -m offline.plan all`)", spread(timings["plan"])),
+        ("Set-up ÷ plan, cold; warm (goal ≤ 2)", f"{setup_ratio('uv cold')}; {setup_ratio('uv warm')}"),
+        ("Old pip set-up and plan (venv, `pip install` of the same pins), empty caches", spread(timings["pip cold"])),
+        ("Old pip set-up and plan, warm pip cache", spread(timings["pip warm"])),
+        ("`CI=true bash .ci/run`, fresh clone, warm uv cache (one run)", f"{ci_seconds:.1f} s"),
+    ]
+
+
 def machine() -> str:
     return (
         f"{date.today().isoformat()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -267,23 +336,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-suite", action="store_true", help="do not time the test suite (it takes minutes)")
+    parser.add_argument("--setup", action="store_true", help="time only the set-up (README command, pip, .ci/run): minutes, network")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scale_child:
         print(json.dumps(scale_child(args.scale_child, args.repeat)))
         return 0
+    repeat = min(args.repeat, 3) if args.setup else args.repeat
     try:
-        rows = overhead(args.repeat) + scaling(args.repeat) + structure()
-        rows += cold_and_warm("Offline plan, 3 stacks", [sys.executable, "-m", "offline.plan", "all"], min(args.repeat, 3))
-        if not args.skip_suite:
-            rows += cold_and_warm("Test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)
+        if args.setup:
+            rows = setup(repeat)
+        else:
+            rows = overhead(repeat) + scaling(repeat) + structure()
+            rows += cold_and_warm("Offline plan, 3 stacks", [sys.executable, "-m", "offline.plan", "all"], min(repeat, 3))
+            if not args.skip_suite:
+                rows += cold_and_warm("Test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)
     except subprocess.CalledProcessError as error:
         print(f"could not measure: {error}\n{error.stdout or ''}{error.stderr or ''}"[-4000:], file=sys.stderr)
         return 1
     except (OSError, ValueError, KeyError) as error:
         print(f"could not measure: {error}", file=sys.stderr)
         return 1
-    print(f"Measured {machine()}; medians of {args.repeat} runs (min–max).\n")
+    print(f"Measured {machine()}; medians of {repeat} runs (min–max).\n")
     print("| Measure | Result |\n|---|---|")
     for measure, result in rows:
         print(f"| {measure} | {result} |")

@@ -29,9 +29,7 @@ StackReference) are not sent to AnalyzeStack; no rule reads any of them.
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from components.naming import PROJECT
 from offline.harness import PROJECT_DIR, PlaceholderMocks, ProgramRun, Registration, engine_config
 from offline.policy_checks import rules
+from offline.uv import uv_executable
 
 PACK_DIR: Final = PROJECT_DIR / "policy"
 # pulumi.policy parses the engine address and never dials it (pulumi/policy/__main__.py).
@@ -69,14 +68,6 @@ class Diagnostic:
     level: str
     message: str
     urn: str
-
-
-def uv_executable() -> str:
-    beside = Path(sys.executable).parent / "uv"
-    found = str(beside) if beside.exists() else shutil.which("uv")
-    if not found:
-        raise RuntimeError("uv not found: install the test group (`uv sync --locked --group test`) or put uv on PATH")
-    return found
 
 
 def pack_virtualenv() -> Path:

@@ -27,7 +27,7 @@ import yaml
 from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
-from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack, unwrap_secrets
+from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack
 from offline.report import compare_table, iam_policy_text, timeline_table
 
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"

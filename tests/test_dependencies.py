@@ -12,15 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from bench.benchmark import readme_commands
 from offline.harness import PROJECT_DIR
 
 LOCKS = sorted(p for p in PROJECT_DIR.glob("**/uv.lock") if ".venv" not in p.parts)
-
-
-def readme_commands() -> list[str]:
-    """The two commands in the README's first lines (indented code before the first section)."""
-    head = (PROJECT_DIR / "README.md").read_text().split("\n## ")[0]
-    return [line.strip() for line in head.splitlines() if line.startswith("    ")]
 
 
 def test_ci_runs_the_readmes_test_command_verbatim():

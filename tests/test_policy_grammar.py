@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from offline.access import (
     variables,
 )
 from offline.harness import PROJECT_DIR, STACKS
+from offline.uv import uv_executable
 
 GRAMMAR_PROJECT = PROJECT_DIR / "tests" / "oci_grammar"
 PYTHON_VARIABLE = "ECOMMERCE_PYTHON312"
@@ -73,8 +73,7 @@ def grammar_environment() -> Path:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
-    assert uv, "uv is a test dependency (pyproject.toml): run `uv sync --locked --group test`"
+    uv = uv_executable()
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
     # The lock pins every package with its hash; no interpreter is ever downloaded.
     subprocess.run(
