@@ -27,6 +27,7 @@ from components.naming import (
     SecretKind,
     child_name,
     deny_policy_name,
+    environment_prefix,
     events_policy_name,
     events_topic_name,
     key_name,
@@ -244,7 +245,7 @@ class EnvironmentVault(pulumi.ComponentResource):
     @staticmethod
     def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
         """The sync identity's statements, then each named group's, by the role the tier gives it."""
-        scope = iam.Scope(s.compartment_id, {"vaults": vault_id, "keys": key_id})
+        scope = iam.Scope(s.compartment_id, {"vaults": iam.exactly(vault_id), "keys": iam.exactly(key_id)})
         roles = TIERS[s.iam.tier]
         return iam.sync_statements(identity, scope) + [
             statement
@@ -257,7 +258,9 @@ class EnvironmentVault(pulumi.ComponentResource):
     def _deployer_statements(s: StackSettings) -> list[str]:
         """What the identity running `pulumi up` needs: granted once by a tenancy administrator,
         before the first deployment (a policy cannot be written by the identity it empowers)."""
-        scope = iam.Scope(s.compartment_id, {"policies": policy_name(s.environment)})
+        # Every policy of this environment: secrets access, Events delivery (and Deny, which OCI
+        # lets only administrators write once Deny policies are enabled).
+        scope = iam.Scope(s.compartment_id, {"policies": iam.starting_with(environment_prefix(s.environment))})
         subject = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
         return iam.role_statements(TIERS[s.iam.tier]["deployer"], subject, scope)
 

@@ -9,7 +9,9 @@ appears without the workload conditions of this environment's sync identity.
 
 Variables, per OCI's Vault and IAM policy references: `target.vault.id` applies to vaults,
 `target.key.id` to keys, `target.policy.name` to policies; secrets, secret versions and
-secret bundles have only `target.secret.name|id`, so they are scoped by the compartment. A
+secret bundles have only `target.secret.name|id`, so they are scoped by the compartment (and,
+where a grant says so, by a name pattern: OCI's `/x*/`, `/*x/`, `/*x*/`,
+https://docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm). A
 condition whose variable does not apply to a request evaluates to false: an Allow narrowed
 that way declines the request (listing vaults has no vault id), a Deny does not apply.
 
@@ -26,6 +28,7 @@ from components.presets import SYNC, Grant, Role
 
 # The documented target variable of each resource type this program narrows by one.
 TARGET_VARIABLE: Final = {"vaults": "target.vault.id", "keys": "target.key.id", "policies": "target.policy.name"}
+NAME_VARIABLE: Final = {"secrets": "target.secret.name"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,19 @@ class SyncIdentity:
 
 @dataclass(frozen=True)
 class Scope:
-    """This environment's compartment, and the value of each target variable its grants narrow by."""
+    """This environment's compartment, and what each target variable its grants narrow by must
+    equal, as OCI writes it: an exact value (`exactly`) or a name pattern (`starting_with`)."""
 
     compartment_id: str
     targets: Mapping[str, str]
+
+
+def exactly(value: str) -> str:
+    return f"'{value}'"
+
+
+def starting_with(prefix: str) -> str:
+    return f"/{prefix}*/"
 
 
 def group_subject(identity_domain: str, group: str) -> str:
@@ -68,7 +80,9 @@ def _where(conditions: list[str]) -> str:
 def _narrowing(grant: Grant, scope: Scope) -> list[str]:
     conditions = []
     if grant.resource in TARGET_VARIABLE and not grant.whole_compartment:
-        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = '{scope.targets[grant.resource]}'")
+        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = {scope.targets[grant.resource]}")
+    if grant.named is not None:
+        conditions.append(f"{NAME_VARIABLE[grant.resource]} = /{grant.named}/")
     if grant.only is not None:
         conditions.append(f"request.permission = '{grant.only}'")
     conditions += [f"request.permission != '{permission}'" for permission in grant.without]

@@ -40,6 +40,11 @@ def component_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}"
 
 
+def environment_prefix(environment: str) -> str:
+    """What the name of every OCI object of the environment starts with (`ecommerce-staging-`)."""
+    return f"{SYSTEM}-{environment}-"
+
+
 def vault_name(environment: str) -> str:
     return f"{SYSTEM}-{environment}-vault"
 

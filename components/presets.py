@@ -28,7 +28,8 @@ class Grant:
     Vaults and keys are narrowed to this environment's own by their documented target variable,
     except where the request has no target yet (`whole_compartment`: creating one) or never has
     one (`inspect`: listing). `only` keeps a single permission of the verb; `without` carves
-    permissions out of it (`request.permission` conditions).
+    permissions out of it (`request.permission` conditions); `named` keeps only targets whose
+    name matches an OCI pattern (`/x*/` starts with, `/*x/` ends with, `/*x*/` contains).
     """
 
     verb: Verb
@@ -36,6 +37,8 @@ class Grant:
     only: str | None = None
     without: tuple[str, ...] = ()
     whole_compartment: bool = False
+    # An OCI name pattern the target must match (`target.<type>.name = /…/`), where OCI documents one.
+    named: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ _FULL = (*_LIST, Grant("manage", "vaults"), Grant("manage", "keys"), Grant("mana
 
 
 def _deploy(may_delete: bool) -> tuple[Grant, ...]:
-    """What `pulumi up` needs. It never reads a secret's value: the provider reads a secret with
-    GetSecret (metadata), and OCI generates the JWT secrets itself."""
+    """What `pulumi up` needs for everything the program creates. It never reads a secret's value:
+    the provider reads a secret with GetSecret (metadata), and OCI generates the JWT secrets itself."""
 
     def unless_deleting(*permissions: str) -> tuple[str, ...]:
         return () if may_delete else permissions
@@ -100,7 +103,15 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
             "secret-family",
             without=("SECRET_BUNDLE_READ", *unless_deleting("SECRET_DELETE", "SECRET_VERSION_DELETE")),
         ),
-        Grant("manage", "policies"),  # the environment's Allow policy only (target.policy.name)
+        # A JWT rotation retires the generation before last: deleting those, and only those, is
+        # part of every rotation (components/rotation.py), so even a deployer that may delete
+        # nothing else may delete them.
+        *(() if may_delete else (Grant("manage", "secrets", only="SECRET_DELETE", named="*.jwt-secret*"),)),
+        Grant("manage", "policies"),  # the environment's own policies only (target.policy.name)
+        # The environment's Notifications topic, its mail subscriptions and its Events rule.
+        Grant("manage", "ons-topics", whole_compartment=True),
+        Grant("manage", "ons-subscriptions", whole_compartment=True),
+        Grant("manage", "cloudevents-rules", whole_compartment=True),
     )
 
 

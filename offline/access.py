@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from components.naming import PROJECT
+from components.naming import PROJECT, oci_secret_name
 from components.presets import SYNC, TIERS, Promise
 from components.stack_config import load_stack_settings, project_keys
 from offline.harness import ProgramRun, placeholder
@@ -77,13 +77,18 @@ PERMISSIONS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "secret-bundles": {"inspect": ("SECRET_BUNDLE_INSPECT",), "read": ("SECRET_BUNDLE_READ",)},
 }
 FAMILIES: Final = {"secret-family": ("secrets", "secret-versions", "secret-bundles")}
-# Named by the deployer's statements (policies) and the Events service's (its topic): they grant
-# IAM or Notifications permissions only, never a Vault one.
-NON_VAULT_RESOURCES: Final = ("policies", "ons-topics")
+# Named by the deployer's statements (its policies, topic, subscriptions and Events rule) and the
+# Events service's (the topic): they grant IAM, Notifications or Events permissions, never a Vault one.
+NON_VAULT_RESOURCES: Final = ("policies", "ons-topics", "ons-subscriptions", "cloudevents-rules")
 RESOURCE_OF: Final = {p: resource for resource, verbs in PERMISSIONS.items() for ps in verbs.values() for p in ps}
 
 # The target variables OCI documents per resource type; the request variables apply to every request.
-TARGET_VARIABLES: Final = {"vaults": ("target.vault.id",), "keys": ("target.key.id",), "policies": ("target.policy.name",)}
+TARGET_VARIABLES: Final = {
+    "vaults": ("target.vault.id",),
+    "keys": ("target.key.id",),
+    "policies": ("target.policy.name",),
+    "secrets": ("target.secret.name",),
+}
 REQUEST_VARIABLES: Final = (
     "request.permission",
     "request.principal.type",
@@ -141,6 +146,8 @@ ASSUMPTIONS: Final = [
     "No other policy in the tenancy grants these groups or workloads access to the vaults "
     "(only the statements this program generates, and the deployer's it prints, are evaluated).",
     "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment, vault and key.",
+    "A secret is judged by a database URL's: the strict tier's deployer may also delete JWT secret "
+    "generations (names like *.jwt-secret*), which every JWT rotation retires.",
     "The deploying CI identity writes the Allow policy of its compartment, so it could grant "
     "itself more there: its pipeline is guarded by reviewers (production) and the policy pack.",
 ]
@@ -154,7 +161,23 @@ class UnsupportedStatement(ValueError):
 class Condition:
     variable: str
     equal: bool
-    value: str
+    value: str  # as written: 'exact' without its quotes, or a /pattern/ with its slashes
+
+    @property
+    def pattern(self) -> bool:
+        return self.value.startswith("/")
+
+    def matches(self, actual: str) -> bool:
+        """OCI compares case-insensitively; a pattern starts with, ends with or contains its text."""
+        actual = actual.casefold()
+        if not self.pattern:
+            return actual == self.value.casefold()
+        text = self.value.strip("/").casefold()
+        if text.startswith("*") and text.endswith("*"):
+            return text.strip("*") in actual
+        if text.endswith("*"):
+            return actual.startswith(text[:-1])
+        return actual.endswith(text[1:])
 
 
 @dataclass(frozen=True)
@@ -193,7 +216,10 @@ _STATEMENT = re.compile(
     r"^(?P<effect>Allow|Deny) (?P<subject>any-user|group '(?P<domain>[^']+)'/'(?P<group>[^']+)'|service (?P<service>[A-Za-z]+))"
     r" to (?P<verb>\S+) (?P<resource>\S+) in (?P<location>tenancy|compartment id \S+)(?: where (?P<conditions>.+))?$"
 )
-_CONDITION = re.compile(r"^(?P<variable>[a-z_.]+) (?P<op>=|!=) '(?P<value>[^']*)'$")
+# A value is 'quoted', or an OCI pattern: /text*/, /*text/ or /*text*/ (no other wildcard).
+_CONDITION = re.compile(
+    r"^(?P<variable>[a-z_.]+) (?P<op>=|!=) (?:'(?P<value>[^']*)'|(?P<pattern>/(?:\*[^*/]+\*?|[^*/]+\*)/))$"
+)
 _BLOCK = re.compile(r"^(?P<kind>all|any) \{(?P<body>[^{}]*)\}$")
 
 
@@ -227,7 +253,7 @@ def _condition(text: str, statement: str) -> Condition:
     match = _CONDITION.match(text)
     if not match or match["variable"] not in VARIABLES:
         raise UnsupportedStatement(f"cannot evaluate condition {text!r} in: {statement}")
-    return Condition(match["variable"], match["op"] == "=", match["value"])
+    return Condition(match["variable"], match["op"] == "=", match["value"] if match["pattern"] is None else match["pattern"])
 
 
 def granted(verb: str, resource: str) -> set[str]:
@@ -254,10 +280,7 @@ def variables(request: Request) -> dict[str, str]:
 def conditions_hold(statement: Statement, request: Request) -> bool:
     """The `where` clause alone; a condition on a variable the request lacks is false, even `!=`."""
     known = variables(request)
-    results = [
-        c.variable in known and (known[c.variable].casefold() == c.value.casefold()) == c.equal
-        for c in statement.conditions
-    ]
+    results = [c.variable in known and c.matches(known[c.variable]) == c.equal for c in statement.conditions]
     return all(results) if statement.quantifier == "all" else any(results)
 
 
@@ -357,7 +380,13 @@ def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tup
         name=run.stack,
         tier=settings.iam.tier,
         compartment_id=vault.inputs["compartmentId"],
-        targets={"target.vault.id": vault_id, "target.key.id": placeholder(f"{key.name}-id")},
+        # A database URL stands for "the secrets": JWT generations are deleted by every rotation,
+        # which the strict deployer may do and nothing else (components/presets.py, _deploy).
+        targets={
+            "target.vault.id": vault_id,
+            "target.key.id": placeholder(f"{key.name}-id"),
+            "target.secret.name": oci_secret_name(settings.services[0], "database-url"),
+        },
         namespace=settings.kubernetes.namespace,
     )
     # The services read through every store of their namespace, whichever identity it uses.

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from components import iam
-from components.naming import SECRET_KINDS
+from components.naming import SECRET_KINDS, environment_prefix
 from components.presets import SYNC, TIERS, TierName
 from offline.access import DELETIONS, NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
@@ -197,7 +197,14 @@ def people_table(matrix: AccessMatrix) -> str:
 
 def tier_statements(tier: TierName) -> str:
     """The statements a tier generates, with symbolic names for what each stack fills in."""
-    scope = iam.Scope("<compartmentId>", {"vaults": "<vault OCID>", "keys": "<key OCID>", "policies": "ecommerce-<environment>-secrets-access"})
+    scope = iam.Scope(
+        "<compartmentId>",
+        {
+            "vaults": iam.exactly("<vault OCID>"),
+            "keys": iam.exactly("<key OCID>"),
+            "policies": iam.starting_with(environment_prefix("<environment>")),
+        },
+    )
     identity = iam.SyncIdentity("<kubernetes.clusterId>", "<kubernetes.namespace>", "<kubernetes.serviceAccount>")
     lines = ["# sync identity", *iam.sync_statements(identity, scope)]
     for name, role in TIERS[tier].items():

@@ -110,8 +110,8 @@ def test_deny_beats_allow():
         "Allow any-user to read secret-bundles in compartment ecommerce-production",
         "Allow any-user to read buckets in tenancy",
         "Allow any-user to read secret-bundles in tenancy where request.user.id = 'x'",
-        "Allow any-user to read secret-bundles in tenancy where target.secret.name = 'auth-service.jwt-secret'",
-        "Allow any-user to read secret-bundles in tenancy where target.vault.id = /ocid1.vault.*/",
+        "Allow any-user to read secret-bundles in tenancy where target.secret.id = 'ocid1.vaultsecret.oc1..x'",
+        "Allow any-user to read secret-bundles in tenancy where target.secret.name = /auth*secret/",
         "Allow any-user to read secret-bundles in tenancy where all {request.permission = 'b', any {request.permission = 'd'}}",
         "Permit any-user to read secret-bundles in tenancy",
     ],
@@ -270,3 +270,34 @@ def test_a_broken_stack_file_gets_the_programs_own_settings_error(tmp_path, caps
     assert plan.main(["staging", "--project-dir", str(project)]) == 1
     err = capsys.readouterr().err
     assert "ecommerce-kms-vault:preset = \"paranoid\"" in err and "'strict', 'moderate' or 'relaxed'" in err
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "matches"),
+    [
+        ("/*.jwt-secret*/", "auth-service.jwt-secret", True),
+        ("/*.jwt-secret*/", "auth-service.JWT-secret.v12", True),
+        ("/*.jwt-secret*/", "auth-service.database-url", False),
+        ("/ecommerce-staging-*/", "ecommerce-staging-events-delivery", True),
+        ("/ecommerce-staging-*/", "ecommerce-production-secrets-access", False),
+        ("/*-access/", "ecommerce-staging-secrets-access", True),
+    ],
+)
+def test_name_patterns_match_as_oci_documents(pattern, name, matches):
+    """OCI's patterns: /x*/ starts with, /*x/ ends with, /*x*/ contains; names compare case-insensitively
+    (https://docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm)."""
+    [statement] = [parse(f"Allow any-user to manage secrets in tenancy where target.secret.name = {pattern}")]
+    assert statement.conditions[0].matches(name) is matches
+
+
+def test_the_strict_deployer_may_retire_jwt_generations_and_delete_nothing_else(stack_runs):
+    """Every JWT rotation deletes the generation before last: production's deployer may do exactly that."""
+    statements = policy_statements(stack_runs.values())
+    deployer = Principal("user", groups=frozenset({"Default/ecommerce-production-deployers"}))
+    compartment = stack_runs["production"].of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"]
+
+    def may_delete(name: str) -> bool:
+        return allowed(statements, Request(deployer, "SECRET_DELETE", compartment, {"target.secret.name": name}))
+
+    assert may_delete("auth-service.jwt-secret") and may_delete("auth-service.jwt-secret.v7")
+    assert not may_delete("auth-service.database-url")

@@ -2,13 +2,14 @@
 
 import itertools
 import json
+from datetime import date
 
 import pytest
 
 from components import iam
 from components.naming import PROJECT
-from offline.access import TARGET_VARIABLES, access_matrix, parse
-from offline.harness import STACKS, ProgramRun, stack_file_config
+from offline.access import FAMILIES, TARGET_VARIABLES, VERBS, access_matrix, parse
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 
 POLICY = "oci:Identity/policy:Policy"
 
@@ -84,7 +85,7 @@ def test_no_statement_grants_key_delegate(stack_runs, stack):
 def test_sync_identity_reads_only_secret_bundles_and_the_vault():
     """The sync identity can read values and check its vault; it can manage nothing."""
     identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
-    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": "v"}))]
+    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": iam.exactly("v")}))]
     assert verbs == ["read secret-bundles", "read vaults"]
 
 
@@ -133,3 +134,49 @@ def test_the_denies_keep_the_matrix_intact(production_with_denies, stack_runs):
     """With the Denies, production's own workload still reads, and every tier's promise still holds."""
     matrix = access_matrix([production_with_denies, stack_runs["staging"], stack_runs["development"]])
     assert matrix.violations() == []
+
+
+# The IAM resource type that authorizes each OCI resource type the program can register, from each
+# service's policy reference: Vault (keypolicyreference.htm: vaults, keys, secrets), IAM
+# (policies), Notifications (notificationpolicyreference.htm: ons-topics, ons-subscriptions),
+# Events (eventspolicyreference.htm: cloudevents-rules).
+IAM_RESOURCE_TYPE = {
+    "oci:Kms/vault:Vault": "vaults",
+    "oci:Kms/key:Key": "keys",
+    "oci:Kms/keyVersion:KeyVersion": "keys",
+    "oci:Vault/secret:Secret": "secrets",
+    "oci:Identity/policy:Policy": "policies",
+    "oci:Ons/notificationTopic:NotificationTopic": "ons-topics",
+    "oci:Ons/subscription:Subscription": "ons-subscriptions",
+    "oci:Events/rule:Rule": "cloudevents-rules",
+}
+PREVIEW_USER = "    Allow group 'Default'/'ecommerce-preview' to read "
+
+
+def with_every_kind_of_resource(stack: str) -> ProgramRun:
+    """The stack with mail subscribers, a year after its anchor (a KeyVersion where keys rotate that way)."""
+    config = stack_file_config(stack) | {f"{PROJECT}:notifications": {"emails": ["secops@example.com"]}}
+    return run_stack(stack, today=date(2027, 12, 1), config=config)
+
+
+def granted(statements: list[str], verb: str) -> set[str]:
+    """The resource types these statements grant at least `verb` on, families expanded."""
+    types = set()
+    for statement in map(parse, statements):
+        if VERBS.index(statement.verb) >= VERBS.index(verb):
+            types |= {statement.resource, *FAMILIES.get(statement.resource, ())}
+    return types
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deployer_manages_and_the_preview_user_reads_every_kind_of_resource(stack):
+    """A resource type the deployer may not manage fails its first `pulumi up`; one the preview user
+    may not read fails every preview. Both lists must grow with the program."""
+    run = with_every_kind_of_resource(stack)
+    registered = {r.type for r in run.registrations if r.type.startswith("oci:")}
+    assert registered <= set(IAM_RESOURCE_TYPE), f"unmapped OCI types: {registered - set(IAM_RESOURCE_TYPE)}"
+    needed = {IAM_RESOURCE_TYPE[t] for t in registered}
+    assert needed - granted(run.exports["deployerPolicy"].value, "manage") == set()
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").splitlines()
+    preview_user = {line.removeprefix(PREVIEW_USER).split(" ")[0] for line in readme if line.startswith(PREVIEW_USER)}
+    assert needed - preview_user == set()
