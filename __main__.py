@@ -7,7 +7,7 @@ import pulumi
 from components.environment_vault import EnvironmentVault, EnvironmentVaultArgs
 from components.naming import component_name
 from components.providers import environment_providers
-from components.replacement_guard import FIXED_OUTPUT, deployed_guard, fixed_values
+from components.replacement_guard import FIXED_OUTPUT, JWT_OUTPUT, deployed_guard, fixed_values
 from components.stack_config import read_stack_inputs
 
 inputs = read_stack_inputs(Path(__file__).parent)
@@ -35,6 +35,7 @@ pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
 # For a tenancy administrator to grant the CI identity before its first `pulumi up`.
 pulumi.export("deployerPolicy", environment_vault.deployer_statements)
-# The scheduled workflow compares nextDue with the calendar: a rotation overdue is an alarm.
+# The scheduled workflow compares nextDue with the calendar: a rotation overdue is an alarm. The
+# next update's guard reads jwtRotation's period: a generation must never be skipped.
 pulumi.export("keyRotation", settings.rotation_schedule(inputs.today).summary())
-pulumi.export("jwtRotation", settings.jwt_schedule(inputs.today).summary())
+pulumi.export(JWT_OUTPUT, settings.jwt_schedule(inputs.today).summary())

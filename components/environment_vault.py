@@ -313,8 +313,8 @@ class EnvironmentVault(pulumi.ComponentResource):
             spec=manifest["spec"],
             opts=self.child_options(provider, depends_on=crds_ready),
         )
-        return Output.from_input(k.namespace), store
-
+        # The name once the namespace exists, so that whatever uses the output waits for it.
+        return namespace.urn.apply(lambda _: k.namespace), store
 
     def _notifications(
         self,
@@ -388,8 +388,12 @@ class EnvironmentVault(pulumi.ComponentResource):
             namespace=namespace,
             create_namespace=True,
             values=values,
-            opts=self.child_options(provider, protect=protect),
+            # The chart's cluster-wide objects carry the owning release's namespace, and Helm
+            # refuses to install over objects another release owns (helm pkg/action/validate.go,
+            # checkOwnership): the old release must go first.
+            opts=self.child_options(provider, protect=protect, delete_before_replace=True),
         )
+
 
 class _SecretFactory:
     """The OCI secrets of one environment: one place for what every secret has in common."""

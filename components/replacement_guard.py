@@ -12,10 +12,11 @@ So the values deployed last are exported (`fixedSettings`) and read back on the 
 a StackReference to the stack itself; a change is refused, with the steps to make it on purpose,
 unless the stack file lists the key under `allowReplacement` for that one update (which is also
 the only way the program lifts `protect` from what the change replaces). The same read tells a
-first deployment apart, where a rotation anchor far in the past would rotate the new key at once.
+first deployment apart, where a rotation anchor far in the past would rotate the new key at once,
+and sees a JWT rotation that would skip a generation (so that no secret a token was signed with
+survives it).
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -25,13 +26,14 @@ import pulumi
 
 from components.naming import PROJECT, child_urn
 from components.settings import FixedSettingKey, StackSettings
-from components.settings_errors import SettingsError
+from components.settings_errors import SettingsError, shown
 
 # What a replacement of each fixed setting takes with it; the component lifts `protect` from
 # exactly these while the setting is listed under allowReplacement.
 Replaced = Literal["vault", "key", "secrets", "namespace", "operator"]
 
 FIXED_OUTPUT: Final = "fixedSettings"
+JWT_OUTPUT: Final = "jwtRotation"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
     "kubernetes.operatorNamespace": FixedSetting(
         ("operator",),
         "uninstalls External Secrets Operator and installs it again in the new namespace; no secret syncs "
-        "in between (its CRDs, stores and ExternalSecrets are kept)",
+        "in between (its CRDs, stores and ExternalSecrets are kept, and Helm installs over the kept CRDs only "
+        "once they name the new namespace: first kubectl get crd -o name | grep external-secrets.io | xargs -I{} "
+        "kubectl annotate --overwrite {} meta.helm.sh/release-namespace=<new namespace>)",
     ),
 }
 
@@ -100,10 +104,6 @@ def unprotected(settings: StackSettings) -> set[Replaced]:
     return {part for key in settings.allow_replacement for part in FIXED_SETTINGS[key].replaces}
 
 
-def _shown(value: Any) -> str:
-    return json.dumps(value)
-
-
 def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack: str) -> list[str]:
     """One problem per fixed setting that differs from what `stack` deployed last, unless allowed."""
     current = fixed_values(settings)
@@ -115,7 +115,7 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
             continue
         steps = _deliberate_steps(key, setting, settings.environment, stack)
         problems.append(
-            f"{PROJECT}:{key} = {_shown(now)}: was {_shown(before)} when stack {stack} was last deployed, and "
+            f"{PROJECT}:{key} = {shown(now)}: was {shown(before)} when stack {stack} was last deployed, and "
             f"changing it {setting.consequence}. Nothing was changed. To keep the deployed value: pulumi config "
             f"set --path '{key}' {before} --stack {stack}. To replace on purpose: {steps}"
         )
@@ -159,15 +159,57 @@ def first_deployment_problems(settings: StackSettings, today: date, stack: str) 
     return problems
 
 
+def skipped_generation_problems(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str) -> list[str]:
+    """A JWT rotation that would not keep the generation services sign with now.
+
+    An update keeps generations N-1 and N of the calendar's period N. When no update ran for a
+    whole period (a missed rotation) or the anchor moved, the deployed current generation is
+    neither, and the update would delete it: every token issued with it stops verifying at once.
+    """
+    schedule = settings.jwt_schedule(today)
+    period = (deployed.get(JWT_OUTPUT) or {}).get("period")
+    if not isinstance(period, (int, float)):
+        return []
+    # Outputs come back through a protobuf Struct, where every number is a double.
+    deployed_period = int(period)
+    if schedule.period in (deployed_period, deployed_period + 1):
+        return []
+    lost = (
+        f"stack {stack} deployed JWT generation v{deployed_period} last, and this update would delete it (it keeps "
+        f"v{max(schedule.period - 1, 0)} and v{schedule.period}): every token signed with it would stop verifying. "
+        "Nothing was changed."
+    )
+    # The anchor that makes today's period the deployed one's successor (or itself, if it went backwards).
+    successor = deployed_period + 1 if schedule.period > deployed_period else deployed_period
+    anchor = schedule.due_date(schedule.period - successor)
+    if anchor is None:
+        return [
+            f"{PROJECT}:secrets.jwtRotation.automatic = false: {lost} Generations only move forward: keep "
+            f"automatic rotation, with intervalDays: 365 to rotate as rarely as possible: pulumi config set --path "
+            f"'secrets.jwtRotation.automatic' true --stack {stack}"
+        ]
+    return [
+        f"{PROJECT}:secrets.jwtRotation.anchorDate = {shown(schedule.anchor and schedule.anchor.isoformat())}: the "
+        f"calendar is in period {schedule.period} of {schedule.interval_days} days; {lost} To rotate once, keeping "
+        f"v{deployed_period}, move the anchor: pulumi config set --path 'secrets.jwtRotation.anchorDate' "
+        f"{anchor.isoformat()} --stack {stack}"
+    ]
+
+
+def _refuse_in_update(problems: list[str], stack: str, dry_run: bool) -> None:
+    """What would break something only if carried out: `pulumi up` refuses, a preview warns."""
+    if problems and not dry_run:
+        raise SettingsError(stack, problems)
+    for problem in problems:
+        pulumi.log.warn(f"{problem} (a preview only warns; `pulumi up` refuses)")
+
+
 def verdict(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str, dry_run: bool) -> None:
     """Raise SettingsError for what the deployed state forbids; warn about what it only questions."""
     if not deployed:
-        problems = first_deployment_problems(settings, today, stack)
-        if problems and not dry_run:
-            raise SettingsError(stack, problems)
-        for problem in problems:
-            pulumi.log.warn(f"{problem} (a preview only warns; `pulumi up` refuses)")
+        _refuse_in_update(first_deployment_problems(settings, today, stack), stack, dry_run)
         return
+    _refuse_in_update(skipped_generation_problems(deployed, settings, today, stack), stack, dry_run)
     fixed = deployed.get(FIXED_OUTPUT) or {}
     problems = refused_changes(fixed, settings, stack)
     if problems:

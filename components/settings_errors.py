@@ -34,7 +34,8 @@ def _fix(stack: str, key: str, kind: str) -> str:
     return f"fix: pulumi config set --path '{path}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A setting's value as a message shows it: JSON, short, never a credential."""
     text = json.dumps(value, default=str)
     # A misplaced connection string must not end up in a log.
     if re.search(r"://[^/\s]*@", text):
@@ -80,8 +81,6 @@ def describe_errors(error: ValidationError, stack: str, secret_keys: frozenset[s
         description = _description(loc) if "key" not in ctx else None
         allowed = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
         secret = key.split(".")[0] in secret_keys
-        shown = "" if detail["type"] == "missing" else f" = {SECRET_SHOWN if secret else _shown(value)}"
-        problems.append(f"{PROJECT}:{key}{shown}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
+        value_part = "" if detail["type"] == "missing" else f" = {SECRET_SHOWN if secret else shown(value)}"
+        problems.append(f"{PROJECT}:{key}{value_part}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
     return problems
-
-

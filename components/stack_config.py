@@ -203,6 +203,20 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
     config = _project_config()
     secret_keys = frozenset(key for key in config if runtime_config.is_config_secret(f"{PROJECT}:{key}"))
     settings = load_stack_settings(config, stack, sibling_identifiers(project_dir, stack), secret_keys)
+    # Settings reach resource inputs in plain text (plan, state, OCI): held as secrets, they would
+    # only look protected, and every message about them would have to hide them.
+    secret_settings = sorted(secret_keys - {DATABASE_URLS_KEY, KUBECONFIG_KEY})
+    if secret_settings:
+        raise SettingsError(
+            stack,
+            [
+                f"{PROJECT}:{key} = [secret]: a setting, not a credential (only {DATABASE_URLS_KEY} and "
+                f"{KUBECONFIG_KEY} are secrets); it reaches resources in plain text. Set it again without "
+                f"--secret: pulumi config rm {key} --stack {stack}, then pulumi config set [--path] {key} <value> "
+                f"--stack {stack}"
+                for key in secret_settings
+            ],
+        )
     database_urls = load_database_urls(
         config.get(DATABASE_URLS_KEY),
         DATABASE_URLS_KEY in secret_keys,

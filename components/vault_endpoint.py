@@ -9,10 +9,10 @@ it completes the vault's registration, so nothing that uses the endpoint starts 
 rerun. The hook runs only when a vault is created (never on a preview, an update or a refresh).
 """
 
-import socket
+import asyncio
 import time
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Final
 from urllib.parse import urlparse
 
 import pulumi
@@ -21,22 +21,26 @@ TIMEOUT_SECONDS: Final = 900.0
 POLL_SECONDS: Final = 10.0
 
 
-def wait_until_resolvable(
+async def wait_until_resolvable(
     url: str,
     timeout: float = TIMEOUT_SECONDS,
     poll: float = POLL_SECONDS,
-    resolve: Callable[[str], Any] = lambda host: socket.getaddrinfo(host, 443),
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> float:
-    """Block until the host of `url` resolves; the seconds waited. TimeoutError after `timeout`."""
+    """Wait until the host of `url` resolves; the seconds waited. TimeoutError after `timeout`.
+
+    Asynchronous, since the SDK runs hooks on the program's event loop (and awaits what they
+    return: pulumi runtime/_callbacks.py): a blocking wait would stall everything else there.
+    """
     host = urlparse(url).hostname
     if not host:
         raise ValueError(f"the vault's management endpoint {url!r} has no host name")
+    loop = asyncio.get_running_loop()
     started = clock()
     while True:
         try:
-            resolve(host)
+            await loop.getaddrinfo(host, 443)
             return clock() - started
         except OSError:
             if clock() - started >= timeout:
@@ -45,8 +49,8 @@ def wait_until_resolvable(
                     "(a known OCI delay: terraform-provider-oci#1955). The vault exists and Pulumi recorded it: "
                     f"run `pulumi up` again once `nslookup {host}` answers"
                 ) from None
-            sleep(poll)
+            await sleep(poll)
 
 
-def after_vault_created(args: pulumi.ResourceHookArgs) -> None:
-    wait_until_resolvable((args.new_outputs or {})["managementEndpoint"])
+async def after_vault_created(args: pulumi.ResourceHookArgs) -> None:
+    await wait_until_resolvable((args.new_outputs or {})["managementEndpoint"])

@@ -350,4 +350,3 @@ def run_stack(
         stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed,
         first_preview=first_preview,
     )
-

@@ -14,6 +14,7 @@
   vault's registration (pulumi/pulumi pkg/resource/deploy/step.go), so the key waits for it.
 """
 
+import asyncio
 import re
 from itertools import count
 
@@ -78,18 +79,23 @@ def test_the_key_waits_for_the_vaults_endpoint_to_resolve(stack_runs, stack):
 
 def test_the_hook_returns_once_the_endpoint_resolves():
     """Called the way the engine calls it, with the new vault's outputs; localhost resolves at once."""
-    after_vault_created(
+    asyncio.run(after_vault_created(
         pulumi.ResourceHookArgs(
             urn="urn:pulumi:staging::p::oci:Kms/vault:Vault::v", id="ocid1.vault", name="v", type="oci:Kms/vault:Vault",
             new_outputs={"managementEndpoint": "https://localhost"},
         )
-    )
+    ))
 
 
 def test_an_endpoint_that_never_resolves_fails_with_what_to_do():
     """A `.invalid` name never resolves (RFC 6761): after the timeout the error names the host and the rerun."""
     ticks = count(0, 30)
+
+    async def no_wait(_: float) -> None:
+        pass
+
     with pytest.raises(TimeoutError) as failed:
-        wait_until_resolvable("https://kms-endpoint.invalid", timeout=60, poll=30, sleep=lambda _: None, clock=lambda: next(ticks))
+        asyncio.run(wait_until_resolvable("https://kms-endpoint.invalid", timeout=60, poll=30, sleep=no_wait,
+                                          clock=lambda: next(ticks)))
     assert "kms-endpoint.invalid, did not resolve within 60 s" in str(failed.value)
     assert "run `pulumi up` again once `nslookup kms-endpoint.invalid` answers" in str(failed.value)

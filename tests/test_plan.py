@@ -79,7 +79,6 @@ def test_an_unknown_stack_lists_the_stacks_that_exist(capsys):
     assert "stacks here: development, production, staging" in capsys.readouterr().err
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def plan_under_another_hash_seed(tmp_path_factory) -> Iterator[Callable[[], tuple[str, Path]]]:
     """`python -m offline.plan all --markdown --out DIR` in a process under a hash seed other than this one's.

@@ -121,6 +121,17 @@ def test_production_vault_key_and_secrets_are_protected(stack_runs):
     assert rules.production_is_protected(moved(dataclasses.replace(vault, protect=False), "staging"), CTX) == []
 
 
+def test_only_oci_generated_jwt_generations_may_go_unprotected_in_production(stack_runs):
+    """The exemption needs a generated JWT secret: the rotation tag on a database URL does not unprotect it."""
+    secrets = [r for r in resources_of(stack_runs["production"]) if r.type == rules.SECRET]
+    jwt = next(r for r in secrets if ".jwt-secret" in r.props["secretName"])
+    url = next(r for r in secrets if ".database-url" in r.props["secretName"])
+    assert not jwt.protect and rules.production_is_protected(jwt, CTX) == []
+    assert rules.production_is_protected(changed(jwt, enableAutoGeneration=False), CTX)
+    tagged_url = changed(url, freeformTags={**url.props.get("freeformTags", {}), "rotation-method": "newSecret"})
+    assert rules.production_is_protected(dataclasses.replace(tagged_url, protect=False), CTX)
+
+
 def test_advisories_for_production_hsm_and_deny_statements(stack_runs):
     """Production keys outside HSM, and production without Deny statements in any policy, are reported."""
     key = resource(stack_runs["production"], rules.KEY)

@@ -167,7 +167,7 @@ def grammar(stack_runs, production_with_denies, tmp_path_factory) -> GrammarChec
 def test_every_generated_statement_is_valid_in_ocis_grammar(grammar):
     """All statements of the three stacks, the Deny policy and the deployer's parse without a syntax error."""
     assert len(grammar.statements) >= 40
-    failures = [(s.text, r["invalid_reasons"]) for s, r in zip(grammar.statements, grammar.readings) if not r["parsed"]]
+    failures = [(s.text, r["invalid_reasons"]) for s, r in zip(grammar.statements, grammar.readings, strict=True) if not r["parsed"]]
     assert not failures, failures
     assert all(r["valid"] and not r["invalid_reasons"] for r in grammar.readings)
 
@@ -180,7 +180,7 @@ def test_the_grammar_check_can_fail(grammar):
 
 def test_its_reading_is_what_the_program_meant(grammar):
     """Effect, subject, verb, resource type, location and every condition read as the program wrote them."""
-    for ours, theirs in zip(grammar.statements, grammar.readings):
+    for ours, theirs in zip(grammar.statements, grammar.readings, strict=True):
         kind = "any-user" if ours.subject == "any-user" else "service" if ours.subject.startswith("service ") else "group"
         subject = {"any-user": ["any-user"], "service": [ours.subject.removeprefix("service ")]}.get(
             kind, [ours.subject.split("/", 1)]
@@ -219,7 +219,7 @@ def test_its_condition_evaluator_agrees_with_the_matrix_evaluator(grammar):
     assert {verdict for _, _, verdict in grammar.cases} == {True, False}
     disagreements = [
         (s.text, r.principal, r.permission, ours)
-        for (s, r, ours), theirs in zip(grammar.cases, grammar.verdicts)
+        for (s, r, ours), theirs in zip(grammar.cases, grammar.verdicts, strict=True)
         if ours != theirs
     ]
     assert not disagreements, disagreements

@@ -37,7 +37,7 @@ def packs(stack_runs) -> Iterator[dict[str, PackSession]]:
     """
     sync_pack_environment()
     with ThreadPoolExecutor(len(STACKS)) as pool:
-        sessions = dict(zip(STACKS, pool.map(lambda s: PackSession(stack_runs[s], database_urls=URLS), STACKS)))
+        sessions = dict(zip(STACKS, pool.map(lambda s: PackSession(stack_runs[s], database_urls=URLS), STACKS), strict=True))
     try:
         for session in sessions.values():
             session.configure(PACK_CONFIG.read_text())

@@ -45,6 +45,7 @@ def holds_data(r) -> bool:
         return r.inputs["secretName"].endswith(".database-url")
     return r.type in HOLDS_DATA
 
+
 OCI_CLASSES = {
     VAULT: oci.kms.Vault,
     KEY: oci.kms.Key,
@@ -221,6 +222,12 @@ def test_policies_are_deleted_before_they_are_replaced(stack_runs):
     for run in stack_runs.values():
         policies = run.of_type("oci:Identity/policy:Policy")
         assert policies and all(p.delete_before_replace for p in policies)
+
+
+def test_helm_releases_are_deleted_before_they_are_replaced(stack_runs):
+    """A release moved to another namespace would find its cluster-wide objects owned by the old one."""
+    releases = [r for run in stack_runs.values() for r in run.of_type(RELEASE)]
+    assert releases and all(r.delete_before_replace for r in releases)
 
 
 def deployed_outputs(run: ProgramRun) -> dict[str, Any]:

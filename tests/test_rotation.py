@@ -17,6 +17,7 @@ import pytest
 
 from components.naming import PREVIOUS_JWT_ENV_VAR, PROJECT
 from components.notifications import EVENT_TYPES
+from components.settings_errors import SettingsError
 from offline.harness import ProgramRun, run_program, stack_file_config
 from offline.rotation_status import GRACE_DAYS, overdue
 from tests.conftest import PINNED_TODAY
@@ -27,9 +28,9 @@ EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 ANCHOR = date(2026, 12, 1)  # the stack files' anchorDate
 
 
-def one_service(stack: str, today: date, **config: object) -> ProgramRun:
+def one_service(stack: str, today: date, deployed: object = None, preview: bool = True, **config: object) -> ProgramRun:
     settings = stack_file_config(stack) | {P + "services": ["auth-service"]} | {P + k: v for k, v in config.items()}
-    return run_program(stack, settings, {"auth-service": "<url>"}, today=today)
+    return run_program(stack, settings, {"auth-service": "<url>"}, today=today, deployed=deployed, preview=preview)
 
 
 def jwt_names(run: ProgramRun) -> set[str]:
@@ -56,6 +57,44 @@ def test_a_new_jwt_generation_exactly_on_each_due_date(stack, interval):
         assert jwt_names(run) == expected, today
         assert run.exports["jwtRotation"].value["period"] == period
         assert run.exports["jwtRotation"].value["nextDue"] == (ANCHOR + timedelta(days=(period + 1) * interval)).isoformat()
+
+
+def deployed_on(day: date, **config: object) -> dict[str, object]:
+    """The outputs the next update reads back from production deployed on `day` (one service)."""
+    return {name: export.value for name, export in one_service("production", day, **config).exports.items()}
+
+
+def jwt_rotation(**fields: object) -> dict[str, object]:
+    """Stack-file `secrets.jwtRotation` fields, over the tier's."""
+    return {"secrets": {"jwtRotation": fields}}
+
+
+def test_an_update_may_rotate_once_but_never_skip_a_generation():
+    """Deployed in period 1 (v0, v1), next run in period 3 would keep only v2 and v3: refused, with the anchor
+    that rotates once instead; a preview warns; the period itself and its successor go through."""
+    deployed = deployed_on(ANCHOR + timedelta(days=30))
+    for day in (ANCHOR + timedelta(days=59), ANCHOR + timedelta(days=60)):  # period 1, then 2
+        one_service("production", day, deployed=deployed, preview=False)
+    late = ANCHOR + timedelta(days=95)  # period 3
+    with pytest.raises(SettingsError) as refused:
+        one_service("production", late, deployed=deployed, preview=False)
+    message = str(refused.value)
+    assert "deployed JWT generation v1 last" in message and "keeps v2 and v3" in message
+    fix = ANCHOR + timedelta(days=30)  # period 2 on the late day: v1 stays beside v2
+    assert f"pulumi config set --path 'secrets.jwtRotation.anchorDate' {fix.isoformat()} --stack production" in message
+    assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
+    one_service("production", late, deployed=deployed, preview=True)
+    fixed = one_service("production", late, deployed=deployed, preview=False, **jwt_rotation(anchorDate=fix.isoformat()))
+    assert jwt_names(fixed) == {"auth-service.jwt-secret.v1", "auth-service.jwt-secret.v2"}
+
+
+def test_generations_never_go_back():
+    """A longer interval or automatic rotation turned off would bring back an older generation: refused."""
+    deployed = deployed_on(ANCHOR + timedelta(days=150))  # period 5
+    with pytest.raises(SettingsError, match="deployed JWT generation v5 last"):
+        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False, **jwt_rotation(intervalDays=90))
+    with pytest.raises(SettingsError, match="secrets.jwtRotation.automatic = false"):
+        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False, **jwt_rotation(automatic=False))
 
 
 def test_development_never_rotates_its_jwt_secrets_on_its_own():

@@ -164,6 +164,19 @@ def test_a_secret_under_a_mistyped_key_is_reported_without_its_value(key):
     assert "hunter2" not in message and "postgres" not in message
 
 
+def test_a_setting_held_as_a_secret_is_refused_without_its_value():
+    """Only databaseUrls and kubeconfig are credentials; any other key set with --secret is refused, shown as [secret]."""
+    config = stack_file_config("staging")
+    compartment = config.pop(P + "compartmentId")
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", config, {s: URL for s in DEFAULT_SERVICES},
+                    today=PINNED_TODAY, secrets={P + "compartmentId": compartment})
+    message = str(refused.value)
+    assert f"{P}compartmentId = [secret]: a setting, not a credential" in message
+    assert "pulumi config rm compartmentId --stack staging" in message and compartment not in message
+    assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
+
+
 def test_a_database_url_stored_without_encryption_is_refused(tmp_path):
     """One leaf set without --secret makes the whole key secret to the engine; the stack file still shows it."""
     stack_file = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())

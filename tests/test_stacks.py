@@ -119,7 +119,7 @@ def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_ru
     """On the due day the next KeyVersion replaces the current one in the program, and neither can destroy key material."""
     before = stack_runs["production"]
     due = date.fromisoformat(before.exports["keyRotation"].value["nextDue"])
-    assert PINNED_TODAY < due
+    assert due > PINNED_TODAY
     after = run_stack("production", today=due)
     day_before = run_stack("production", today=due - timedelta(days=1))
     names = lambda run: [v.name for v in run.of_type(KEY_VERSION)]  # noqa: E731
