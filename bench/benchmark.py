@@ -134,9 +134,15 @@ def overhead(repeat: int) -> list[tuple[str, str]]:
     ]
 
 
+def user_environment() -> dict[str, str]:
+    """This environment as a user's machine has it, where Python caches bytecode: a sandbox that
+    sets PYTHONDONTWRITEBYTECODE (this one does) would make every start a cold one."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _command_seconds(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
+    subprocess.run(command, cwd=PROJECT_DIR, env=user_environment(), check=True, capture_output=True, text=True)
     return time.perf_counter() - started
 
 
@@ -295,7 +301,7 @@ def setup(repeat: int) -> list[tuple[str, str]]:
         timings: dict[str, list[float]] = {}
         for label, command in (("uv", plan_command), ("pip", pip_command)):
             caches = {"UV_CACHE_DIR": str(work / f"{label}-uv-cache"), "PIP_CACHE_DIR": str(work / f"{label}-pip-cache")}
-            env = os.environ | caches
+            env = user_environment() | caches
             for run in range(repeat):
                 for state in ("cold", "warm"):
                     if state == "cold":
@@ -306,7 +312,7 @@ def setup(repeat: int) -> list[tuple[str, str]]:
                     if label == "uv" and state == "warm":
                         timings.setdefault("plan", []).append(_shell_seconds(plan_alone, clone, env))
         ci = _fresh_clone(work / "ci")
-        ci_seconds = _shell_seconds("bash .ci/run", ci, os.environ | {"CI": "true", "UV_CACHE_DIR": str(work / "uv-uv-cache")})
+        ci_seconds = _shell_seconds("bash .ci/run", ci, user_environment() | {"CI": "true", "UV_CACHE_DIR": str(work / "uv-uv-cache")})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     plan = statistics.median(timings["plan"])

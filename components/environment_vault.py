@@ -128,16 +128,13 @@ class EnvironmentVault(pulumi.ComponentResource):
             )
 
         jwt = s.jwt_schedule(args.today)
-        # The current generation of each JWT signing secret, and from the first rotation on the
-        # one before it, which services still accept until the next rotation.
-        generations = [jwt.period - 1, jwt.period] if jwt.period > 0 else [0]
         secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags)
         protect_urls = s.protect and "secrets" not in lifted
         current: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
         sources: dict[str, list[oci.vault.Secret]] = {}
         for service in s.services:
             url = secret_of.database_url(service, args.database_urls[service], protect_urls)
-            jwts = [secret_of.jwt(service, generation, jwt, s.secrets.jwt_length) for generation in generations]
+            jwts = [secret_of.jwt(service, generation, jwt, s.secrets.jwt_length) for generation in jwt.generations]
             current[service] = {"database-url": url, "jwt-secret": jwts[-1]}
             sources[service] = [url, *jwts]
 
@@ -245,7 +242,7 @@ class EnvironmentVault(pulumi.ComponentResource):
     @staticmethod
     def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
         """The sync identity's statements, then each named group's, by the role the tier gives it."""
-        scope = iam.Scope(s.compartment_id, {"vaults": iam.exactly(vault_id), "keys": iam.exactly(key_id)})
+        scope = iam.Scope(s.compartment_id, {"vaults": iam.Match.exactly(vault_id), "keys": iam.Match.exactly(key_id)})
         roles = TIERS[s.iam.tier]
         return iam.sync_statements(identity, scope) + [
             statement
@@ -260,7 +257,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         before the first deployment (a policy cannot be written by the identity it empowers)."""
         # Every policy of this environment: secrets access, Events delivery (and Deny, which OCI
         # lets only administrators write once Deny policies are enabled).
-        scope = iam.Scope(s.compartment_id, {"policies": iam.starting_with(environment_prefix(s.environment))})
+        scope = iam.Scope(s.compartment_id, {"policies": iam.Match.pattern(environment_prefix(s.environment) + "*")})
         subject = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
         return iam.role_statements(TIERS[s.iam.tier]["deployer"], subject, scope)
 

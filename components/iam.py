@@ -49,20 +49,27 @@ class SyncIdentity:
 
 
 @dataclass(frozen=True)
+class Match:
+    """What a target variable must equal, written as OCI's policy syntax writes it."""
+
+    text: str
+
+    @classmethod
+    def exactly(cls, value: str) -> "Match":
+        return cls(f"'{value}'")
+
+    @classmethod
+    def pattern(cls, glob: str) -> "Match":
+        """OCI's name patterns: `x*` starts with, `*x` ends with, `*x*` contains."""
+        return cls(f"/{glob}/")
+
+
+@dataclass(frozen=True)
 class Scope:
-    """This environment's compartment, and what each target variable its grants narrow by must
-    equal, as OCI writes it: an exact value (`exactly`) or a name pattern (`starting_with`)."""
+    """This environment's compartment, and what each target variable its grants narrow by must match."""
 
     compartment_id: str
-    targets: Mapping[str, str]
-
-
-def exactly(value: str) -> str:
-    return f"'{value}'"
-
-
-def starting_with(prefix: str) -> str:
-    return f"/{prefix}*/"
+    targets: Mapping[str, Match]
 
 
 def group_subject(identity_domain: str, group: str) -> str:
@@ -80,9 +87,9 @@ def _where(conditions: list[str]) -> str:
 def _narrowing(grant: Grant, scope: Scope) -> list[str]:
     conditions = []
     if grant.resource in TARGET_VARIABLE and not grant.whole_compartment:
-        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = {scope.targets[grant.resource]}")
+        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = {scope.targets[grant.resource].text}")
     if grant.named is not None:
-        conditions.append(f"{NAME_VARIABLE[grant.resource]} = /{grant.named}/")
+        conditions.append(f"{NAME_VARIABLE[grant.resource]} = {Match.pattern(grant.named).text}")
     if grant.only is not None:
         conditions.append(f"request.permission = '{grant.only}'")
     conditions += [f"request.permission != '{permission}'" for permission in grant.without]

@@ -42,7 +42,7 @@ def component_name(environment: str) -> str:
 
 def environment_prefix(environment: str) -> str:
     """What the name of every OCI object of the environment starts with (`ecommerce-staging-`)."""
-    return f"{SYSTEM}-{environment}-"
+    return f"{component_name(environment)}-"
 
 
 def vault_name(environment: str) -> str:

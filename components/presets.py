@@ -29,7 +29,7 @@ class Grant:
     except where the request has no target yet (`whole_compartment`: creating one) or never has
     one (`inspect`: listing). `only` keeps a single permission of the verb; `without` carves
     permissions out of it (`request.permission` conditions); `named` keeps only targets whose
-    name matches an OCI pattern (`/x*/` starts with, `/*x/` ends with, `/*x*/` contains).
+    name matches an OCI name pattern (`x*` starts with, `*x` ends with, `*x*` contains).
     """
 
     verb: Verb
@@ -37,7 +37,7 @@ class Grant:
     only: str | None = None
     without: tuple[str, ...] = ()
     whole_compartment: bool = False
-    # An OCI name pattern the target must match (`target.<type>.name = /…/`), where OCI documents one.
+    # An OCI name pattern the target's name must match (`target.<type>.name = /…/`), where OCI documents one.
     named: str | None = None
 
 
@@ -103,12 +103,13 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
             "secret-family",
             without=("SECRET_BUNDLE_READ", *unless_deleting("SECRET_DELETE", "SECRET_VERSION_DELETE")),
         ),
-        # A JWT rotation retires the generation before last: deleting those, and only those, is
-        # part of every rotation (components/rotation.py), so even a deployer that may delete
-        # nothing else may delete them.
+        # A JWT rotation retires the generation before last, so even a deployer that may delete
+        # nothing else must delete JWT generations. A name pattern cannot tell the retired one from
+        # the current one (names are fixed, the current generation moves): it covers them all.
         *(() if may_delete else (Grant("manage", "secrets", only="SECRET_DELETE", named="*.jwt-secret*"),)),
         Grant("manage", "policies"),  # the environment's own policies only (target.policy.name)
-        # The environment's Notifications topic, its mail subscriptions and its Events rule.
+        # The environment's Notifications topic, its mail subscriptions and its Events rule, deletion
+        # included in every tier: they hold no data, and the program replaces them when they move.
         Grant("manage", "ons-topics", whole_compartment=True),
         Grant("manage", "ons-subscriptions", whole_compartment=True),
         Grant("manage", "cloudevents-rules", whole_compartment=True),

@@ -162,37 +162,39 @@ def first_deployment_problems(settings: StackSettings, today: date, stack: str) 
 def skipped_generation_problems(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str) -> list[str]:
     """A JWT rotation that would not keep the generation services sign with now.
 
-    An update keeps generations N-1 and N of the calendar's period N. When no update ran for a
-    whole period (a missed rotation) or the anchor moved, the deployed current generation is
-    neither, and the update would delete it: every token issued with it stops verifying at once.
+    An update keeps the calendar's generations (`RotationSchedule.generations`). When no update ran
+    for a whole period (a missed rotation), or the anchor or interval moved, the deployed current
+    generation is not among them, and the update would delete it: every token issued with it
+    stops verifying at once.
     """
     schedule = settings.jwt_schedule(today)
     period = (deployed.get(JWT_OUTPUT) or {}).get("period")
     if not isinstance(period, (int, float)):
         return []
     # Outputs come back through a protobuf Struct, where every number is a double.
-    deployed_period = int(period)
-    if schedule.period in (deployed_period, deployed_period + 1):
+    current = int(period)
+    if current in schedule.generations:
         return []
+    kept = " and ".join(f"v{g}" for g in schedule.generations)
     lost = (
-        f"stack {stack} deployed JWT generation v{deployed_period} last, and this update would delete it (it keeps "
-        f"v{max(schedule.period - 1, 0)} and v{schedule.period}): every token signed with it would stop verifying. "
-        "Nothing was changed."
+        f"stack {stack} deployed JWT generation v{current} last, and this update would delete it (it keeps only "
+        f"{kept}): every token signed with it would stop verifying. Nothing was changed."
     )
-    # The anchor that makes today's period the deployed one's successor (or itself, if it went backwards).
-    successor = deployed_period + 1 if schedule.period > deployed_period else deployed_period
-    anchor = schedule.due_date(schedule.period - successor)
+    # Forward: the period after the deployed one (a single rotation); backward: the deployed one.
+    target = current + 1 if schedule.period > current else current
+    anchor = schedule.anchor_for(target)
     if anchor is None:
         return [
-            f"{PROJECT}:secrets.jwtRotation.automatic = false: {lost} Generations only move forward: keep "
-            f"automatic rotation, with intervalDays: 365 to rotate as rarely as possible: pulumi config set --path "
-            f"'secrets.jwtRotation.automatic' true --stack {stack}"
+            f"{PROJECT}:secrets.jwtRotation.automatic = false: {lost} Generations only move forward; to rotate as "
+            f"rarely as possible instead: pulumi config set --path 'secrets.jwtRotation.automatic' true --stack "
+            f"{stack}, then pulumi config set --path 'secrets.jwtRotation.intervalDays' 365 --stack {stack} (the next "
+            "run names the anchor to set)"
         ]
+    outcome = f"rotate once (v{current} stays beside v{target})" if target > current else f"keep v{current} current"
     return [
         f"{PROJECT}:secrets.jwtRotation.anchorDate = {shown(schedule.anchor and schedule.anchor.isoformat())}: the "
-        f"calendar is in period {schedule.period} of {schedule.interval_days} days; {lost} To rotate once, keeping "
-        f"v{deployed_period}, move the anchor: pulumi config set --path 'secrets.jwtRotation.anchorDate' "
-        f"{anchor.isoformat()} --stack {stack}"
+        f"calendar is in period {schedule.period} of {schedule.interval_days} days; {lost} To {outcome}, move the "
+        f"anchor: pulumi config set --path 'secrets.jwtRotation.anchorDate' {anchor.isoformat()} --stack {stack}"
     ]
 
 

@@ -54,12 +54,20 @@ class RotationSchedule:
         assert self.anchor is not None and self.interval_days is not None
         return self.anchor + timedelta(days=(self.period + 1) * self.interval_days)
 
-    def due_date(self, period: int) -> date | None:
-        """The day period `period` starts (counted methods only)."""
+    @property
+    def generations(self) -> list[int]:
+        """The generations an update keeps: the current one, and from the first rotation on the one
+        before it, which services still accept until the next rotation."""
+        return [self.period - 1, self.period] if self.period > 0 else [0]
+
+    def anchor_for(self, period: int) -> date | None:
+        """An anchor under which today falls in `period`, as far into it as today is into its
+        period now (counted methods only)."""
         if not self.counted:
             return None
         assert self.anchor is not None and self.interval_days is not None
-        return self.anchor + timedelta(days=period * self.interval_days)
+        into_period = (self.today - self.anchor).days % self.interval_days
+        return self.today - timedelta(days=period * self.interval_days + into_period)
 
     def tags(self) -> dict[str, str]:
         """Freeform tags that make the schedule visible to people, audits and policy checks."""

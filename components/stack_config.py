@@ -68,13 +68,49 @@ def stack_file_config(project_dir: Path, stack: str) -> dict[str, Any]:
     return {k: v for k, v in stack_file_raw_config(project_dir, stack).items() if not _is_encrypted(v)}
 
 
+def _stack_file_value(project_dir: Path, stack: str, key: str) -> Any:
+    """`key` as the stack file writes it (None without a stack file)."""
+    path = stack_file_path(project_dir, stack)
+    return stack_file_raw_config(project_dir, stack).get(f"{PROJECT}:{key}") if path.exists() else None
+
+
 def plain_text_leaves(project_dir: Path, stack: str, key: str) -> list[str]:
     """The entries of a structured secret key that the stack file holds in plain text."""
-    path = stack_file_path(project_dir, stack)
-    value = stack_file_raw_config(project_dir, stack).get(f"{PROJECT}:{key}") if path.exists() else None
+    value = _stack_file_value(project_dir, stack, key)
     if not isinstance(value, dict) or _is_encrypted(value):
         return []
     return sorted(str(entry) for entry, leaf in value.items() if not _is_encrypted(leaf))
+
+
+def encrypted_paths(project_dir: Path, stack: str, key: str) -> list[str]:
+    """Where the stack file holds `key` encrypted, in `pulumi config set --path` syntax."""
+
+    def walk(value: Any, path: str) -> list[str]:
+        if _is_encrypted(value):
+            return [path]
+        if isinstance(value, dict):
+            return [found for name, item in value.items() for found in walk(item, f"{path}.{name}")]
+        if isinstance(value, list):
+            return [found for index, item in enumerate(value) for found in walk(item, f"{path}[{index}]")]
+        return []
+
+    return walk(_stack_file_value(project_dir, stack, key), key)
+
+
+def _secret_setting_problem(project_dir: Path, stack: str, key: str) -> str:
+    # Pulumi holds a whole structured key as a secret when one leaf is: name the leaves, so that
+    # the fix never drops the plain rest of the key.
+    paths = encrypted_paths(project_dir, stack, key)
+    fix = (
+        "; ".join(f"pulumi config set --path '{path}' <value> --stack {stack}" for path in paths)
+        if paths
+        else f"it is not encrypted in Pulumi.{stack}.yaml, so it comes from elsewhere (a Pulumi ESC environment): "
+        "make it a plain value there"
+    )
+    return (
+        f"{PROJECT}:{key} = [secret]: a setting, not a credential (only {DATABASE_URLS_KEY} and {KUBECONFIG_KEY} are "
+        f"secrets); it reaches resources in plain text. Set it again without --secret: {fix}"
+    )
 
 
 def _project_config() -> dict[str, Any]:
@@ -207,16 +243,7 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
     # only look protected, and every message about them would have to hide them.
     secret_settings = sorted(secret_keys - {DATABASE_URLS_KEY, KUBECONFIG_KEY})
     if secret_settings:
-        raise SettingsError(
-            stack,
-            [
-                f"{PROJECT}:{key} = [secret]: a setting, not a credential (only {DATABASE_URLS_KEY} and "
-                f"{KUBECONFIG_KEY} are secrets); it reaches resources in plain text. Set it again without "
-                f"--secret: pulumi config rm {key} --stack {stack}, then pulumi config set [--path] {key} <value> "
-                f"--stack {stack}"
-                for key in secret_settings
-            ],
-        )
+        raise SettingsError(stack, [_secret_setting_problem(project_dir, stack, key) for key in secret_settings])
     database_urls = load_database_urls(
         config.get(DATABASE_URLS_KEY),
         DATABASE_URLS_KEY in secret_keys,

@@ -88,6 +88,8 @@ TARGET_VARIABLES: Final = {
     "keys": ("target.key.id",),
     "policies": ("target.policy.name",),
     "secrets": ("target.secret.name",),
+    "secret-versions": ("target.secret.name",),
+    "secret-bundles": ("target.secret.name",),
 }
 REQUEST_VARIABLES: Final = (
     "request.permission",
@@ -146,10 +148,13 @@ ASSUMPTIONS: Final = [
     "No other policy in the tenancy grants these groups or workloads access to the vaults "
     "(only the statements this program generates, and the deployer's it prints, are evaluated).",
     "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment, vault and key.",
-    "A secret is judged by a database URL's: the strict tier's deployer may also delete JWT secret "
-    "generations (names like *.jwt-secret*), which every JWT rotation retires.",
-    "The deploying CI identity writes the Allow policy of its compartment, so it could grant "
-    "itself more there: its pipeline is guarded by reviewers (production) and the policy pack.",
+    "A secret is judged by a database URL's: the strict tier's deployer may also schedule the "
+    "deletion of any JWT secret generation (names like *.jwt-secret*), the current one included, "
+    "since every JWT rotation retires one and a name pattern cannot tell them apart; a scheduled "
+    "deletion can be cancelled for 30 days.",
+    "The deploying CI identity writes every policy of its environment (ecommerce-<env>-*), so it "
+    "could grant itself more in that compartment: its pipeline is guarded by reviewers "
+    "(production) and the policy pack.",
 ]
 
 
@@ -380,8 +385,8 @@ def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tup
         name=run.stack,
         tier=settings.iam.tier,
         compartment_id=vault.inputs["compartmentId"],
-        # A database URL stands for "the secrets": JWT generations are deleted by every rotation,
-        # which the strict deployer may do and nothing else (components/presets.py, _deploy).
+        # A database URL stands for "the secrets": the strict deployer may also delete JWT
+        # generations, which every rotation retires (ASSUMPTIONS; components/presets.py, _deploy).
         targets={
             "target.vault.id": vault_id,
             "target.key.id": placeholder(f"{key.name}-id"),

@@ -200,9 +200,9 @@ def tier_statements(tier: TierName) -> str:
     scope = iam.Scope(
         "<compartmentId>",
         {
-            "vaults": iam.exactly("<vault OCID>"),
-            "keys": iam.exactly("<key OCID>"),
-            "policies": iam.starting_with(environment_prefix("<environment>")),
+            "vaults": iam.Match.exactly("<vault OCID>"),
+            "keys": iam.Match.exactly("<key OCID>"),
+            "policies": iam.Match.pattern(environment_prefix("<environment>") + "*"),
         },
     )
     identity = iam.SyncIdentity("<kubernetes.clusterId>", "<kubernetes.namespace>", "<kubernetes.serviceAccount>")
@@ -295,7 +295,7 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "## The IAM statements of each environment (generated)\n\n"
             + "\n\n".join(f"### {run.stack.capitalize()}\n\n```\n{iam_policy_text(run)}```" for run in runs),
         ]
-    )
+    ) + "\n"
 
 
 def render_docs() -> str:

@@ -85,7 +85,7 @@ def test_no_statement_grants_key_delegate(stack_runs, stack):
 def test_sync_identity_reads_only_secret_bundles_and_the_vault():
     """The sync identity can read values and check its vault; it can manage nothing."""
     identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
-    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": iam.exactly("v")}))]
+    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": iam.Match.exactly("v")}))]
     assert verbs == ["read secret-bundles", "read vaults"]
 
 

@@ -11,6 +11,7 @@
 """
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -79,7 +80,7 @@ def test_an_update_may_rotate_once_but_never_skip_a_generation():
     with pytest.raises(SettingsError) as refused:
         one_service("production", late, deployed=deployed, preview=False)
     message = str(refused.value)
-    assert "deployed JWT generation v1 last" in message and "keeps v2 and v3" in message
+    assert "deployed JWT generation v1 last" in message and "keeps only v2 and v3" in message
     fix = ANCHOR + timedelta(days=30)  # period 2 on the late day: v1 stays beside v2
     assert f"pulumi config set --path 'secrets.jwtRotation.anchorDate' {fix.isoformat()} --stack production" in message
     assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
@@ -88,13 +89,36 @@ def test_an_update_may_rotate_once_but_never_skip_a_generation():
     assert jwt_names(fixed) == {"auth-service.jwt-secret.v1", "auth-service.jwt-secret.v2"}
 
 
-def test_generations_never_go_back():
-    """A longer interval or automatic rotation turned off would bring back an older generation: refused."""
-    deployed = deployed_on(ANCHOR + timedelta(days=150))  # period 5
-    with pytest.raises(SettingsError, match="deployed JWT generation v5 last"):
-        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False, **jwt_rotation(intervalDays=90))
-    with pytest.raises(SettingsError, match="secrets.jwtRotation.automatic = false"):
-        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False, **jwt_rotation(automatic=False))
+def suggested_anchor(refused: pytest.ExceptionInfo[SettingsError]) -> str:
+    return re.findall(r"'secrets.jwtRotation.anchorDate' (\S+) --stack", str(refused.value))[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"intervalDays": 90}, {"anchorDate": (ANCHOR + timedelta(days=160)).isoformat()}],
+    ids=["a longer interval", "the anchor moved past today"],
+)
+def test_generations_never_go_back(change):
+    """A longer interval or a later anchor would bring back an older generation: refused, with the
+    anchor that keeps the deployed one current, which then goes through unchanged."""
+    deployed = deployed_on(ANCHOR + timedelta(days=150))  # period 5: v4 and v5
+    day = ANCHOR + timedelta(days=151)
+    with pytest.raises(SettingsError, match="deployed JWT generation v5 last") as refused:
+        one_service("production", day, deployed=deployed, preview=False, **jwt_rotation(**change))
+    assert "keep v5 current" in str(refused.value)
+    fixed = one_service("production", day, deployed=deployed, preview=False,
+                        **jwt_rotation(**change | {"anchorDate": suggested_anchor(refused)}))
+    assert jwt_names(fixed) == {"auth-service.jwt-secret.v4", "auth-service.jwt-secret.v5"}
+
+
+def test_turning_jwt_rotation_off_after_a_rotation_is_refused():
+    """Manual rotation keeps generation 0 only: after v5, that would delete v5 (and recreate a deleted name)."""
+    deployed = deployed_on(ANCHOR + timedelta(days=150))
+    with pytest.raises(SettingsError, match="secrets.jwtRotation.automatic = false") as refused:
+        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False,
+                    **jwt_rotation(automatic=False))
+    assert "it keeps only v0" in str(refused.value)
+    assert "pulumi config set --path 'secrets.jwtRotation.intervalDays' 365 --stack production" in str(refused.value)
 
 
 def test_development_never_rotates_its_jwt_secrets_on_its_own():

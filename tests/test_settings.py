@@ -173,8 +173,26 @@ def test_a_setting_held_as_a_secret_is_refused_without_its_value():
                     today=PINNED_TODAY, secrets={P + "compartmentId": compartment})
     message = str(refused.value)
     assert f"{P}compartmentId = [secret]: a setting, not a credential" in message
-    assert "pulumi config rm compartmentId --stack staging" in message and compartment not in message
+    assert "it is not encrypted in Pulumi.staging.yaml, so it comes from elsewhere" in message
+    assert compartment not in message
     assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_fix_for_a_secret_setting_names_only_its_encrypted_leaves(tmp_path):
+    """One `secure:` leaf makes the whole key secret; the fix resets that leaf, never the plain rest of the key."""
+    stack_file = yaml.safe_load((PROJECT_DIR / "Pulumi.staging.yaml").read_text())
+    kubernetes = stack_file["config"][P + "kubernetes"]
+    kubernetes["context"] = {"secure": "v1:AAAA"}
+    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(stack_file))
+    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path)
+    config = stack_file_config("staging")
+    with pytest.raises(SettingsError) as refused:
+        run_program("staging", {k: v for k, v in config.items() if k != P + "kubernetes"},
+                    {s: URL for s in DEFAULT_SERVICES}, today=PINNED_TODAY, program=tmp_path / "__main__.py",
+                    secrets={P + "kubernetes": config[P + "kubernetes"]})
+    message = str(refused.value)
+    assert "Set it again without --secret: pulumi config set --path 'kubernetes.context' <value> --stack staging" in message
+    assert "config rm" not in message and kubernetes["clusterId"] not in message
 
 
 def test_a_database_url_stored_without_encryption_is_refused(tmp_path):

@@ -201,7 +201,8 @@ def test_due_rotations_run_a_full_update_behind_the_stacks_own_gate():
     for stack in ("staging", "production"):
         job = scheduled[stack]
         assert job["with"] == {"stack": stack, "command": "up", "environment": stack}
-        assert job["if"] == f"needs.decide.outputs.{stack} == 'true'"
+        # Stated in full: a bare condition would also require every job upstream to succeed.
+        assert job["if"] == f"${{{{ !cancelled() && needs.decide.result == 'success' && needs.decide.outputs.{stack} == 'true' }}}}"
     due = "\n".join(step.get("run", "") for step in scheduled["due"]["steps"])
     assert "offline.rotation_status due" in due and "offline.rotation_status overdue" in due
 
@@ -210,7 +211,7 @@ def test_drift_is_a_refreshed_preview_of_every_stack_not_rotating_today():
     """A console change only shows against a refreshed state; the check uses read-only credentials
     and covers every stack except one whose rotation (which would show as changes) runs today."""
     drift = load("scheduled.yml")["jobs"]["drift"]
-    assert drift["needs"] == "decide" and drift["if"] == "${{ !cancelled() }}"
+    assert drift["needs"] == "decide" and drift["if"] == "${{ !cancelled() && needs.decide.result == 'success' }}"
     assert drift["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.decide.outputs.drift) }}"
     assert drift["with"] == {
         "stack": "${{ matrix.stack }}", "command": "preview", "environment": "${{ matrix.stack }}-preview",
@@ -240,7 +241,7 @@ def test_nothing_but_a_rotation_waits_for_a_deploying_environment():
 
 def run_step(workflow: str, job: str, step_name: str, files: dict[str, str], tmp_path: Path,
              env: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
-    """Run a step (by id or name) with bash as the runner does (`bash -e`), next to `files` and the
+    """Run a step (by id or name) with bash as the runner does (`bash --noprofile --norc -eo pipefail`), next to `files` and the
     project's virtual environment; its exit code, output and what it wrote to GITHUB_OUTPUT."""
     step = next(s for s in load(workflow)["jobs"][job]["steps"] if step_name in (s.get("id"), s.get("name")))
     tmp_path.mkdir()
@@ -249,7 +250,7 @@ def run_step(workflow: str, job: str, step_name: str, files: dict[str, str], tmp
         (tmp_path / name).write_text(text)
     output = tmp_path / "github-output"
     output.touch()
-    done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True, check=False,
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True, text=True, check=False,
                           env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **(env or {})})
     written = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return done.returncode, done.stdout + done.stderr, written
@@ -297,6 +298,10 @@ def test_a_stack_with_its_own_kubeconfig_skips_the_oci_cli_one(tmp_path):
 
     code, output = kubeconfig_step(tmp_path / "context")
     assert code == 127 and "oci: command not found" in output
-    del stack_file["config"]["ecommerce-kms-vault:kubernetes"]["context"]
-    code, output = kubeconfig_step(tmp_path / "own")
-    assert code == 0 and "uses its secret kubeconfig" in output
+    for absent in ("own", "null"):
+        kubernetes = stack_file["config"]["ecommerce-kms-vault:kubernetes"]
+        kubernetes.pop("context", None)
+        if absent == "null":
+            kubernetes["context"] = None
+        code, output = kubeconfig_step(tmp_path / absent)
+        assert code == 0 and "uses its secret kubeconfig" in output
