@@ -12,6 +12,7 @@ child waits for that guard's verdict.
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -143,38 +144,30 @@ class EnvironmentVault(pulumi.ComponentResource):
             namespace=s.kubernetes.namespace,
             service_account=s.kubernetes.service_account,
         )
-        # Policy names are unique in the tenancy: a replacement (new name or compartment) must
-        # delete the old policy before creating the new one, or OCI refuses the name.
-        in_home_region = self.child_options(args.providers.home_region, delete_before_replace=True)
-        policy = oci.identity.Policy(
-            child_name(name, "secrets-access"),
-            compartment_id=s.compartment_id,
-            name=policy_name(env),
-            description=f"Who may read and manage the {env} secrets ({s.iam.tier} tier; managed by Pulumi)",
-            statements=Output.all(vault.id, key.id).apply(lambda ids: self._allow_statements(s, identity, *ids)),
-            freeform_tags=tags,
-            opts=in_home_region,
+        policy_of = _PolicyFactory(self, name, s.compartment_id, tags, args.providers.home_region)
+        policy = policy_of(
+            "secrets-access",
+            policy_name(env),
+            f"Who may read and manage the {env} secrets ({s.iam.tier} tier; managed by Pulumi)",
+            Output.all(vault.id, key.id).apply(lambda ids: self._allow_statements(s, identity, *ids)),
         )
         if s.iam.deny_other_workloads:
             # A policy of its own: once Deny policies are enabled, only administrators may change a
             # policy holding a Deny statement, and the Allows must stay editable by the deployer.
-            oci.identity.Policy(
-                child_name(name, "secrets-deny"),
-                compartment_id=s.compartment_id,
-                name=deny_policy_name(env),
-                description=f"Keeps every other workload away from the {env} secrets (managed by Pulumi)",
-                statements=iam.deny_statements(identity, s.compartment_id),
-                freeform_tags=tags,
-                opts=in_home_region,
+            policy_of(
+                "secrets-deny",
+                deny_policy_name(env),
+                f"Keeps every other workload away from the {env} secrets (managed by Pulumi)",
+                iam.deny_statements(identity, s.compartment_id),
             )
 
-        self.notification_topic_id = self._notifications(name, s, tags, in_region, args.providers.home_region)
+        self.notification_topic_id = self._notifications(name, s, tags, in_region, policy_of)
 
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
         for service in s.services:
             manifest = manifests.external_secret(
                 env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
-                jwt.period,
+                jwt.generations,
             )
             kubernetes.apiextensions.CustomResource(
                 child_name(name, service, "external-secret"),
@@ -319,7 +312,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         s: StackSettings,
         tags: dict[str, str],
         provider: oci.Provider,
-        home_region: oci.Provider,
+        policy_of: "_PolicyFactory",
     ) -> Output[str]:
         """The environment's topic, the Events rule feeding it, its mail subscriptions, and the
         permission the Events service needs to publish; returns the topic's OCID."""
@@ -356,14 +349,11 @@ class EnvironmentVault(pulumi.ComponentResource):
                 freeform_tags=tags,
                 opts=self.child_options(provider),
             )
-        oci.identity.Policy(
-            child_name(name, "events-delivery"),
-            compartment_id=s.compartment_id,
-            name=events_policy_name(s.environment),
-            description=f"The Events service may publish {s.environment}'s events to its topic (managed by Pulumi)",
-            statements=notifications.delivery_statements(s.compartment_id),
-            freeform_tags=tags,
-            opts=self.child_options(home_region, delete_before_replace=True),
+        policy_of(
+            "events-delivery",
+            events_policy_name(s.environment),
+            f"The Events service may publish {s.environment}'s events to its topic (managed by Pulumi)",
+            notifications.delivery_statements(s.compartment_id),
         )
         return topic.id
 
@@ -389,6 +379,32 @@ class EnvironmentVault(pulumi.ComponentResource):
             # refuses to install over objects another release owns (helm pkg/action/validate.go,
             # checkOwnership): the old release must go first.
             opts=self.child_options(provider, protect=protect, delete_before_replace=True),
+        )
+
+
+class _PolicyFactory:
+    """The IAM policies of one environment: in its compartment, written through the home region,
+    where OCI keeps IAM."""
+
+    def __init__(
+        self, component: EnvironmentVault, name: str, compartment_id: str, tags: dict[str, str], home_region: oci.Provider
+    ):
+        self._component, self._name, self._compartment_id = component, name, compartment_id
+        self._tags, self._home_region = tags, home_region
+
+    def __call__(
+        self, part: str, policy_name: str, description: str, statements: pulumi.Input[Sequence[str]]
+    ) -> oci.identity.Policy:
+        return oci.identity.Policy(
+            child_name(self._name, part),
+            compartment_id=self._compartment_id,
+            name=policy_name,
+            description=description,
+            statements=statements,
+            freeform_tags=self._tags,
+            # Policy names are unique in the tenancy: a replacement (new name or compartment) must
+            # delete the old policy before creating the new one, or OCI refuses the name.
+            opts=self._component.child_options(self._home_region, delete_before_replace=True),
         )
 
 

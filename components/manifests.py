@@ -7,6 +7,7 @@ service account (workload identity); without `serviceAccountRef`, ESO would use 
 controller's identity, one identity shared by every environment.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -89,25 +90,27 @@ def secret_store(
     }
 
 
-def secret_data(service: str, jwt_generation: int) -> list[dict[str, Any]]:
+def secret_data(service: str, jwt_generations: Sequence[int]) -> list[dict[str, Any]]:
     """Which OCI secret fills which key of the Kubernetes Secret.
 
-    JWT_SECRET_PREVIOUS, the generation before the current one, lets services accept tokens
-    signed before a rotation; it exists only from the first rotation on, since ESO fails the
-    whole ExternalSecret when one source is missing.
+    `jwt_generations` are the JWT generations the stack keeps (RotationSchedule.generations): the
+    last is current; the one before it, from the first rotation on, is JWT_SECRET_PREVIOUS, which
+    lets services accept tokens signed before a rotation. ESO fails the whole ExternalSecret when
+    one source is missing, so only kept generations are named.
     """
+    *previous, current = jwt_generations
     data = [
         {"secretKey": ENV_VAR_OF["database-url"], "remoteRef": {"key": oci_secret_name(service, "database-url")}},
-        {"secretKey": ENV_VAR_OF["jwt-secret"], "remoteRef": {"key": oci_secret_name(service, "jwt-secret", jwt_generation)}},
+        {"secretKey": ENV_VAR_OF["jwt-secret"], "remoteRef": {"key": oci_secret_name(service, "jwt-secret", current)}},
     ]
-    if jwt_generation > 0:
-        previous = oci_secret_name(service, "jwt-secret", jwt_generation - 1)
-        data.append({"secretKey": PREVIOUS_JWT_ENV_VAR, "remoteRef": {"key": previous}})
-    return data
+    return data + [
+        {"secretKey": PREVIOUS_JWT_ENV_VAR, "remoteRef": {"key": oci_secret_name(service, "jwt-secret", generation)}}
+        for generation in previous
+    ]
 
 
 def external_secret(
-    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt_generation: int
+    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt_generations: Sequence[int]
 ) -> dict[str, Any]:
     """One Kubernetes Secret `<service>-secrets` with DATABASE_URL, JWT_SECRET (and JWT_SECRET_PREVIOUS)."""
     annotations = {ENVIRONMENT_ANNOTATION: environment} | {
@@ -132,7 +135,7 @@ def external_secret(
                 "deletionPolicy": "Retain",
                 "template": {"metadata": {"labels": labels(environment), "annotations": annotations | RELOADER_MATCH}},
             },
-            "data": secret_data(service, jwt_generation),
+            "data": secret_data(service, jwt_generations),
         },
     }
 

@@ -41,36 +41,37 @@ def component_name(environment: str) -> str:
 
 
 def environment_prefix(environment: str) -> str:
-    """What the name of every OCI object of the environment starts with (`ecommerce-staging-`)."""
+    """What the name of every OCI object of the environment starts with (`ecommerce-staging-`):
+    the deployer's policies are narrowed to this prefix (components/presets.py, _deploy)."""
     return f"{component_name(environment)}-"
 
 
 def vault_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-vault"
+    return f"{environment_prefix(environment)}vault"
 
 
 def key_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-secrets-key"
+    return f"{environment_prefix(environment)}secrets-key"
 
 
 def default_namespace(environment: str) -> str:
-    return f"{SYSTEM}-{environment}"
+    return component_name(environment)
 
 
 def policy_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-secrets-access"
+    return f"{environment_prefix(environment)}secrets-access"
 
 
 def deny_policy_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-secrets-deny"
+    return f"{environment_prefix(environment)}secrets-deny"
 
 
 def events_topic_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-secrets-events"
+    return f"{environment_prefix(environment)}secrets-events"
 
 
 def events_policy_name(environment: str) -> str:
-    return f"{SYSTEM}-{environment}-events-delivery"
+    return f"{environment_prefix(environment)}events-delivery"
 
 
 def secret_path(environment: str, service: str, kind: SecretKind) -> str:
