@@ -7,7 +7,7 @@ import pulumi
 from components.environment_vault import EnvironmentVault, EnvironmentVaultArgs
 from components.naming import component_name
 from components.providers import environment_providers
-from components.replacement_guard import FIXED_OUTPUT, JWT_OUTPUT, deployed_guard, fixed_values
+from components.replacement_guard import FIXED_OUTPUT, JWT_OUTPUT, KEY_OUTPUT, deployed_state, fixed_values
 from components.stack_config import read_stack_inputs
 
 inputs = read_stack_inputs(Path(__file__).parent)
@@ -18,8 +18,7 @@ environment_vault = EnvironmentVault(
         settings=settings,
         database_urls=inputs.database_urls,
         providers=environment_providers(settings, inputs.kubeconfig),
-        today=inputs.today,
-        guard=deployed_guard(settings, inputs.today),
+        deployed=deployed_state(settings, inputs.today),
     ),
 )
 
@@ -35,7 +34,7 @@ pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
 # For a tenancy administrator to grant the CI identity before its first `pulumi up`.
 pulumi.export("deployerPolicy", environment_vault.deployer_statements)
-# The scheduled workflow compares nextDue with the calendar: a rotation overdue is an alarm. The
-# next update's guard reads jwtRotation's period: a generation must never be skipped.
-pulumi.export("keyRotation", settings.rotation_schedule(inputs.today).summary())
-pulumi.export(JWT_OUTPUT, settings.jwt_schedule(inputs.today).summary())
+# The rotation clock: the next update reads which key version and JWT generation are current and
+# since when; the scheduled workflow compares nextDue with the calendar (overdue is an alarm).
+pulumi.export(KEY_OUTPUT, environment_vault.key_rotation)
+pulumi.export(JWT_OUTPUT, environment_vault.jwt_rotation)

@@ -7,14 +7,15 @@ ExternalSecrets that turn them into the Kubernetes Secrets the services read.
 
 The vault and the key are protected in every stack, because replacing either replaces every
 secret; what a setting may replace is decided by `components/replacement_guard.py`, and every
-child waits for that guard's verdict.
+child waits for that guard's verdict. What rotates (the key's versions, the JWT generations and the
+ExternalSecrets naming them) is declared from the same read of the deployed state, which holds the
+rotation clock (components/rotation.py).
 """
 
 import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pulumi
@@ -41,8 +42,8 @@ from components.naming import (
 )
 from components.presets import TIERS
 from components.providers import Providers
-from components.replacement_guard import Replaced, unprotected
-from components.rotation import RotationSchedule, key_version_name
+from components.replacement_guard import DeployedState, Replaced, unprotected
+from components.rotation import key_version_name
 from components.settings import StackSettings
 from components.vault_endpoint import after_vault_created
 
@@ -57,10 +58,9 @@ class EnvironmentVaultArgs:
     # One secret Output per service in settings.services.
     database_urls: dict[str, Output[str]]
     providers: Providers
-    # The day rotation is computed for: injected so that tests and generated docs can pin it.
-    today: date
-    # Resolves once the deployed state allows this update (replacement_guard.deployed_guard).
-    guard: pulumi.Input[pulumi.Resource]
+    # Resolves once the deployed state allows this update, with this update's rotations
+    # (replacement_guard.deployed_state).
+    deployed: Output[DeployedState]
 
 
 class EnvironmentVault(pulumi.ComponentResource):
@@ -73,13 +73,15 @@ class EnvironmentVault(pulumi.ComponentResource):
     reload_annotations: dict[str, dict[str, str]]
     notification_topic_id: Output[str]
     deployer_statements: list[str]
+    key_rotation: Output[dict[str, Any]]
+    jwt_rotation: Output[dict[str, Any]]
 
     def __init__(self, name: str, args: EnvironmentVaultArgs, opts: ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPE, name, None, opts)
         s = args.settings
         env = s.environment
         tags = {"environment": env, "managed-by": "pulumi"}
-        self._guard = args.guard
+        self._guard = args.deployed.apply(lambda state: state.reference)
         lifted = unprotected(s)
         in_region = args.providers.region
 
@@ -97,7 +99,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 ),
             ),
         )
-        schedule = s.rotation_schedule(args.today)
+        schedule = s.key_schedule()
         native = schedule.method == "native"
         key_resource = child_name(name, "key")
         key = oci.kms.Key(
@@ -116,28 +118,9 @@ class EnvironmentVault(pulumi.ComponentResource):
             freeform_tags=tags | schedule.tags(),
             opts=self.child_options(in_region, protect="key" not in lifted),
         )
-        if schedule.period > 0:
-            oci.kms.KeyVersion(
-                key_version_name(key_resource, schedule.period),
-                key_id=key.id,
-                management_endpoint=vault.management_endpoint,
-                # Deleting a KeyVersion destroys key material that older secret versions still
-                # need: when the next period replaces this resource, Pulumi only forgets it.
-                # protect must be False explicitly: it is inherited, and a protected resource
-                # could not even be dropped from state.
-                opts=self.child_options(in_region, retain_on_delete=True, protect=False),
-            )
-
-        jwt = s.jwt_schedule(args.today)
         secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags)
         protect_urls = s.protect and "secrets" not in lifted
-        current: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
-        sources: dict[str, list[oci.vault.Secret]] = {}
-        for service in s.services:
-            url = secret_of.database_url(service, args.database_urls[service], protect_urls)
-            jwts = [secret_of.jwt(service, generation, jwt, s.secrets.jwt_length) for generation in jwt.generations]
-            current[service] = {"database-url": url, "jwt-secret": jwts[-1]}
-            sources[service] = [url, *jwts]
+        urls = {service: secret_of.database_url(service, args.database_urls[service], protect_urls) for service in s.services}
 
         identity = iam.SyncIdentity(
             cluster_id=s.kubernetes.cluster_id,
@@ -164,32 +147,55 @@ class EnvironmentVault(pulumi.ComponentResource):
         self.notification_topic_id = self._notifications(name, s, tags, in_region, policy_of)
 
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
-        for service in s.services:
-            manifest = manifests.external_secret(
-                env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
-                jwt.generations,
-            )
-            kubernetes.apiextensions.CustomResource(
-                child_name(name, service, "external-secret"),
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=manifest["metadata"],
-                spec=manifest["spec"],
-                # Waiting for the secrets and the policy lets the first sync succeed instead of
-                # failing and backing off.
-                opts=self.child_options(args.providers.cluster, depends_on=[store, policy, *sources[service]]),
-            )
 
+        def rotating(state: DeployedState) -> Output[dict[str, str]]:
+            """What the rotation clock decides, declared once the deployed state is read: the key's
+            current version, the JWT generations, and the ExternalSecrets naming them. Returns the
+            signing generation's secret id per logical path."""
+            if state.key.clock.current > 0:
+                oci.kms.KeyVersion(
+                    key_version_name(key_resource, state.key.clock.current),
+                    key_id=key.id,
+                    management_endpoint=vault.management_endpoint,
+                    # Deleting a KeyVersion destroys key material that older secret versions still
+                    # need: when the next rotation replaces this resource, Pulumi only forgets it.
+                    # protect must be False explicitly: it is inherited, and a protected resource
+                    # could not even be dropped from state.
+                    opts=self.child_options(in_region, retain_on_delete=True, protect=False),
+                )
+            generations = state.jwt.generations
+            signing: dict[str, Output[str]] = {}
+            for service in s.services:
+                jwts = {g: secret_of.jwt(service, g, s.secrets.jwt_length) for g in generations.kept}
+                signing[secret_path(env, service, "jwt-secret")] = jwts[generations.signing].id
+                manifest = manifests.external_secret(
+                    env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
+                    generations,
+                )
+                kubernetes.apiextensions.CustomResource(
+                    child_name(name, service, "external-secret"),
+                    api_version=manifest["apiVersion"],
+                    kind=manifest["kind"],
+                    metadata=manifest["metadata"],
+                    spec=manifest["spec"],
+                    # Waiting for the secrets and the policy lets the first sync succeed instead of
+                    # failing and backing off; and a rotation's new generation exists before any
+                    # Secret names it.
+                    opts=self.child_options(
+                        args.providers.cluster, depends_on=[store, policy, urls[service], *jwts.values()]
+                    ),
+                )
+            return Output.all(**signing)
+
+        jwt_ids = args.deployed.apply(rotating)
         self.vault_id = vault.id
         self.key_id = key.id
         self.management_endpoint = vault.management_endpoint
         self.secret_ids = Output.all(
-            **{
-                secret_path(env, service, kind): secret.id
-                for service, by_kind in current.items()
-                for kind, secret in by_kind.items()
-            }
-        )
+            jwt_ids, Output.all(**{secret_path(env, service, "database-url"): url.id for service, url in urls.items()})
+        ).apply(lambda ids: {**ids[1], **ids[0]})
+        self.key_rotation = args.deployed.apply(lambda state: state.key.summary())
+        self.jwt_rotation = args.deployed.apply(lambda state: state.jwt.summary())
         self.namespace = namespace
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
         # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
@@ -206,6 +212,8 @@ class EnvironmentVault(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "kubernetes_secrets": self.kubernetes_secrets,
                 "deployer_statements": self.deployer_statements,
+                "key_rotation": self.key_rotation,
+                "jwt_rotation": self.jwt_rotation,
             }
         )
 
@@ -219,6 +227,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         delete_before_replace: bool | None = None,
         hooks: pulumi.ResourceHookBinding | None = None,
         additional_secret_outputs: list[str] | None = None,
+        ignore_changes: list[str] | None = None,
     ) -> ResourceOptions:
         """Options of every child: parented here, on an explicit provider, after the guard's verdict."""
         return ResourceOptions(
@@ -230,6 +239,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             delete_before_replace=delete_before_replace,
             hooks=hooks,
             additional_secret_outputs=additional_secret_outputs,
+            ignore_changes=ignore_changes,
         )
 
     @staticmethod
@@ -293,7 +303,8 @@ class EnvironmentVault(pulumi.ComponentResource):
             )
         if k.install_reloader:
             self._release(child_name(name, "reloader"), manifests.RELOADER, k.reloader_namespace,
-                          manifests.reloader_values(), provider, protect_releases)
+                          manifests.reloader_values((k.namespace, *k.reloader_watch_namespaces)), provider,
+                          protect_releases)
         manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
         store = kubernetes.apiextensions.CustomResource(
             child_name(name, "secret-store"),
@@ -431,13 +442,18 @@ class _SecretFactory:
             secret_content=oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded),
         )
 
-    def jwt(self, service: str, generation: int, schedule: RotationSchedule, length: int) -> oci.vault.Secret:
+    def jwt(self, service: str, generation: int, length: int) -> oci.vault.Secret:
         # OCI generates each JWT signing secret itself, so its value never passes through this
         # machine or Pulumi's state. A rotation is a new secret (a new generation): OCI has no
         # documented call that makes it generate a new version of an existing one. Never
-        # protected: retiring the generation before last is what a rotation does.
+        # protected: retiring the generation before the previous one is what a rotation does.
         return self._secret(
-            service, "jwt-secret", generation, schedule.tags() | {"generation": str(generation)}, False,
+            service, "jwt-secret", generation, {"generation": str(generation)}, False,
+            # A generation, once created, is never updated: the provider's Update re-sends the
+            # generation context with any change (terraform-provider-oci vault_secret_resource.go,
+            # Update), and whether OCI then generates a new value is undocumented. Settings changed
+            # later (jwtLength, secret rules) reach the next generation.
+            ignore_changes=["freeform_tags", "secret_generation_context", "secret_rules"],
             enable_auto_generation=True,
             # A passphrase, not raw bytes: ESO hands the value to the service as text.
             secret_generation_context=oci.vault.SecretSecretGenerationContextArgs(
@@ -455,6 +471,7 @@ class _SecretFactory:
         generation: int,
         extra_tags: dict[str, str],
         protect: bool,
+        ignore_changes: list[str] | None = None,
         **content: Any,
     ) -> oci.vault.Secret:
         s, env = self._settings, self._settings.environment
@@ -471,7 +488,8 @@ class _SecretFactory:
             freeform_tags=self._tags | {"path": path, "service": service} | extra_tags,
             secret_rules=self._rules(),
             opts=self._component.child_options(
-                self._provider, protect=protect, additional_secret_outputs=["secret_content"]
+                self._provider, protect=protect, additional_secret_outputs=["secret_content"],
+                ignore_changes=ignore_changes,
             ),
             **content,
         )

@@ -15,6 +15,7 @@ import pulumi
 
 from components.naming import (
     ENV_VAR_OF,
+    NEXT_JWT_ENV_VAR,
     PREVIOUS_JWT_ENV_VAR,
     PROJECT,
     SECRET_KINDS,
@@ -22,6 +23,7 @@ from components.naming import (
     oci_secret_name,
     secret_path,
 )
+from components.rotation import JwtGenerations
 
 ESO_API_VERSION: Final = "external-secrets.io/v1"
 
@@ -38,8 +40,8 @@ class HelmChart:
 
 OPERATOR: Final = HelmChart("external-secrets", "2.9.0", "https://charts.external-secrets.io", "external-secrets")
 
-# Stakater Reloader (chart `reloader` 2.2.16 of https://stakater.github.io/stakater-charts): a
-# Deployment annotated "search" restarts when a Secret it uses, annotated "match", changes
+# Stakater Reloader (chart `reloader` 2.2.16, app v1.4.21, of https://stakater.github.io/stakater-charts):
+# a Deployment annotated "search" restarts when a Secret it uses, annotated "match", changes
 # (stakater/Reloader README, "search and match"; `auto` would also react to unrelated ConfigMaps).
 RELOADER: Final = HelmChart("reloader", "2.2.16", "https://stakater.github.io/stakater-charts", "reloader")
 RELOADER_MATCH: Final = {"reloader.stakater.com/match": "true"}
@@ -90,29 +92,31 @@ def secret_store(
     }
 
 
-def secret_data(service: str, jwt_generations: Sequence[int]) -> list[dict[str, Any]]:
+def secret_data(service: str, jwt: JwtGenerations) -> list[dict[str, Any]]:
     """Which OCI secret fills which key of the Kubernetes Secret.
 
-    `jwt_generations` are the JWT generations the stack keeps (RotationSchedule.generations): the
-    last is current; the one before it, from the first rotation on, is JWT_SECRET_PREVIOUS, which
-    lets services accept tokens signed before a rotation. ESO fails the whole ExternalSecret when
-    one source is missing, so only kept generations are named.
+    Services sign with JWT_SECRET and accept JWT_SECRET, JWT_SECRET_PREVIOUS (tokens signed before
+    the last rotation) and JWT_SECRET_NEXT (tokens signed by pods that already run after the next
+    one). ESO fails the whole ExternalSecret when one source is missing, so only generations that
+    exist are named: no JWT_SECRET_PREVIOUS before the first rotation.
     """
-    *previous, current = jwt_generations
-    data = [
-        {"secretKey": ENV_VAR_OF["database-url"], "remoteRef": {"key": oci_secret_name(service, "database-url")}},
-        {"secretKey": ENV_VAR_OF["jwt-secret"], "remoteRef": {"key": oci_secret_name(service, "jwt-secret", current)}},
-    ]
+    by_key = {
+        ENV_VAR_OF["jwt-secret"]: jwt.signing,
+        PREVIOUS_JWT_ENV_VAR: jwt.previous,
+        NEXT_JWT_ENV_VAR: jwt.next,
+    }
+    data = [{"secretKey": ENV_VAR_OF["database-url"], "remoteRef": {"key": oci_secret_name(service, "database-url")}}]
     return data + [
-        {"secretKey": PREVIOUS_JWT_ENV_VAR, "remoteRef": {"key": oci_secret_name(service, "jwt-secret", generation)}}
-        for generation in previous
+        {"secretKey": key, "remoteRef": {"key": oci_secret_name(service, "jwt-secret", generation)}}
+        for key, generation in by_key.items()
+        if generation is not None
     ]
 
 
 def external_secret(
-    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt_generations: Sequence[int]
+    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt: JwtGenerations
 ) -> dict[str, Any]:
-    """One Kubernetes Secret `<service>-secrets` with DATABASE_URL, JWT_SECRET (and JWT_SECRET_PREVIOUS)."""
+    """One Kubernetes Secret `<service>-secrets` with DATABASE_URL and the JWT generations (secret_data)."""
     annotations = {ENVIRONMENT_ANNOTATION: environment} | {
         f"{SOURCE_ANNOTATION}-{kind}": secret_path(environment, service, kind) for kind in SECRET_KINDS
     }
@@ -135,7 +139,7 @@ def external_secret(
                 "deletionPolicy": "Retain",
                 "template": {"metadata": {"labels": labels(environment), "annotations": annotations | RELOADER_MATCH}},
             },
-            "data": secret_data(service, jwt_generations),
+            "data": secret_data(service, jwt),
         },
     }
 
@@ -160,14 +164,23 @@ def operator_values() -> dict[str, Any]:
     }
 
 
-def reloader_values() -> dict[str, Any]:
-    """Helm values of the Reloader chart (checked by hand against its values.schema.json, 2.2.16)."""
+def reloader_values(namespaces: Sequence[str]) -> dict[str, Any]:
+    """Helm values of the Reloader chart 2.2.16 (stakater/Reloader deployments/kubernetes/chart/reloader).
+
+    Scoped mode: with `watchGlobally: false` and a `namespaces` list (values.yaml, lines 47-55), the
+    chart writes a Role and RoleBinding in each listed namespace and no ClusterRole (templates/role.yaml,
+    templates/clusterrole.yaml), and passes `--namespaces` (templates/deployment.yaml, line 244), on
+    which Reloader starts one watch per namespace (internal/pkg/cmd/reloader.go, lines 142-195). A
+    `namespaceSelector` would keep the cluster-wide watch (it applies only with watchGlobally: true,
+    templates/_helpers.tpl line 87; internal/pkg/cmd/reloader.go line 158).
+    """
     return {
         "reloader": {
             # A rollout through a pod-template annotation, not an extra environment variable.
             "reloadStrategy": "annotations",
-            # Only the environments' namespaces, which carry this label, and only Secrets.
-            "namespaceSelector": "app.kubernetes.io/part-of=ecommerce",
+            "watchGlobally": False,
+            "namespaces": sorted(set(namespaces)),
+            # Only Secrets: the program writes no ConfigMap.
             "ignoreConfigMaps": True,
         }
     }

@@ -20,8 +20,10 @@ ENV_VAR_OF: Final[dict[SecretKind, str]] = {
     "database-url": "DATABASE_URL",
     "jwt-secret": "JWT_SECRET",
 }
-# The JWT signing secret of the generation before the current one, during the overlap.
+# Beside JWT_SECRET (which signs): the generation before it and the one after it, which services
+# accept so that tokens signed on either side of a rotation's rollout verify everywhere.
 PREVIOUS_JWT_ENV_VAR: Final = "JWT_SECRET_PREVIOUS"
+NEXT_JWT_ENV_VAR: Final = "JWT_SECRET_NEXT"
 
 # OCI accepts longer secret names on paper, but names above 50 characters are reported to
 # fail (oci-python-sdk#424) and no maximum is documented: 50 is the safe ceiling.

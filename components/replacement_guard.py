@@ -11,10 +11,9 @@ the program created deletes everything in it.
 So the values deployed last are exported (`fixedSettings`) and read back on the next run through
 a StackReference to the stack itself; a change is refused, with the steps to make it on purpose,
 unless the stack file lists the key under `allowReplacement` for that one update (which is also
-the only way the program lifts `protect` from what the change replaces). The same read tells a
-first deployment apart, where a rotation anchor far in the past would rotate the new key at once,
-and sees a JWT rotation that would skip a generation (so that no secret a token was signed with
-survives it).
+the only way the program lifts `protect` from what the change replaces). The same read is the
+rotation clock: which JWT generation signs and which key version is current, and since when
+(components/rotation.py).
 """
 
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import Any, Final, Literal
 import pulumi
 
 from components.naming import PROJECT, child_urn
+from components.rotation import Rotation, jwt_rotation, key_rotation
 from components.settings import FixedSettingKey, StackSettings
 from components.settings_errors import SettingsError, shown
 
@@ -34,6 +34,7 @@ Replaced = Literal["vault", "key", "secrets", "namespace", "operator"]
 
 FIXED_OUTPUT: Final = "fixedSettings"
 JWT_OUTPUT: Final = "jwtRotation"
+KEY_OUTPUT: Final = "keyRotation"
 
 
 @dataclass(frozen=True)
@@ -140,104 +141,48 @@ def unused_allowances(deployed: Mapping[str, Any], settings: StackSettings) -> l
     return [key for key in settings.allow_replacement if deployed.get(key) in (None, current[key])]
 
 
-def first_deployment_problems(settings: StackSettings, today: date, stack: str) -> list[str]:
-    """A first deployment whose rotation anchor lies a whole interval or more in the past."""
-    problems = []
-    for key, what, schedule in (
-        ("keyRotation.anchorDate", "rotate the new key at once (key version", settings.rotation_schedule(today)),
-        ("secrets.jwtRotation.anchorDate", "create JWT secrets of a later generation at once (generation",
-         settings.jwt_schedule(today)),
-    ):
-        if schedule.period == 0 or schedule.anchor is None:
-            continue
-        problems.append(
-            f"{PROJECT}:{key} = {schedule.anchor.isoformat()}: stack {stack} has never been deployed, and deploying "
-            f"it now would {what} v{schedule.period}, since the schedule counts {schedule.interval_days}-day periods "
-            f"from the anchor); set the anchor to the day of the first deployment: pulumi config set --path "
-            f"'{key}' {today.isoformat()} --stack {stack}"
-        )
-    return problems
-
-
-def skipped_generation_problems(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str) -> list[str]:
-    """A JWT rotation that would not keep the generation services sign with now.
-
-    An update keeps the calendar's generations (`RotationSchedule.generations`). When no update ran
-    for a whole period (a missed rotation), or the anchor or interval moved, the deployed current
-    generation is not among them, and the update would delete it: every token issued with it
-    stops verifying at once.
-    """
-    schedule = settings.jwt_schedule(today)
-    period = (deployed.get(JWT_OUTPUT) or {}).get("period")
-    if not isinstance(period, (int, float)):
-        return []
-    # Outputs come back through a protobuf Struct, where every number is a double.
-    current = int(period)
-    if current in schedule.generations:
-        return []
-    kept = " and ".join(f"v{g}" for g in schedule.generations)
-    lost = (
-        f"stack {stack} deployed JWT generation v{current} last, and this update would delete it (it keeps only "
-        f"{kept}): every token signed with it would stop verifying. Nothing was changed."
-    )
-    # Forward: the period after the deployed one (a single rotation); backward: the deployed one.
-    target = current + 1 if schedule.period > current else current
-    anchor = schedule.anchor_for(target)
-    if anchor is None:
-        return [
-            f"{PROJECT}:secrets.jwtRotation.automatic = false: {lost} Generations only move forward; to rotate as "
-            f"rarely as possible instead: pulumi config set --path 'secrets.jwtRotation.automatic' true --stack "
-            f"{stack}, then pulumi config set --path 'secrets.jwtRotation.intervalDays' 365 --stack {stack} (the next "
-            "run names the anchor to set)"
-        ]
-    outcome = f"rotate once (v{current} stays beside v{target})" if target > current else f"keep v{current} current"
-    return [
-        f"{PROJECT}:secrets.jwtRotation.anchorDate = {shown(schedule.anchor and schedule.anchor.isoformat())}: the "
-        f"calendar is in period {schedule.period} of {schedule.interval_days} days; {lost} To {outcome}, move the "
-        f"anchor: pulumi config set --path 'secrets.jwtRotation.anchorDate' {anchor.isoformat()} --stack {stack}"
-    ]
-
-
-def _refuse_in_update(problems: list[str], stack: str, dry_run: bool) -> None:
-    """What would break something only if carried out: `pulumi up` refuses, a preview warns."""
-    if problems and not dry_run:
-        raise SettingsError(stack, problems)
-    for problem in problems:
-        pulumi.log.warn(f"{problem} (a preview only warns; `pulumi up` refuses)")
-
-
-def verdict(deployed: Mapping[str, Any], settings: StackSettings, today: date, stack: str, dry_run: bool) -> None:
+def verdict(deployed: Mapping[str, Any], settings: StackSettings, stack: str) -> None:
     """Raise SettingsError for what the deployed state forbids; warn about what it only questions."""
-    if not deployed:
-        _refuse_in_update(first_deployment_problems(settings, today, stack), stack, dry_run)
-        return
-    _refuse_in_update(skipped_generation_problems(deployed, settings, today, stack), stack, dry_run)
-    fixed = deployed.get(FIXED_OUTPUT) or {}
-    problems = refused_changes(fixed, settings, stack)
+    problems = refused_changes(deployed, settings, stack)
     if problems:
         raise SettingsError(stack, problems)
-    for key in unused_allowances(fixed, settings):
+    for key in unused_allowances(deployed, settings):
         pulumi.log.warn(
             f"{PROJECT}:allowReplacement lists {key}, which did not change: it only leaves things unprotected; "
             f"remove it: pulumi config rm allowReplacement --stack {stack}"
         )
 
 
-def deployed_guard(settings: StackSettings, today: date) -> pulumi.Output[pulumi.Resource]:
-    """A resource that resolves once the deployed state allows this update; every child waits for it.
+@dataclass(frozen=True)
+class DeployedState:
+    """What this update may do, decided from the stack's last outputs: children wait for `reference`."""
+
+    reference: pulumi.Resource
+    key: Rotation
+    jwt: Rotation
+
+
+def deployed_state(settings: StackSettings, today: date) -> pulumi.Output[DeployedState]:
+    """Resolves once the deployed state allows this update, with the rotations it carries out.
 
     The StackReference reads this stack's own last outputs (the engine's builtin provider asks
-    the backend for them: pulumi/pulumi pkg/resource/deploy/builtins.go, readStackReference);
-    a stack never deployed has none.
+    the backend for them, in a preview as in an update: pulumi/pulumi
+    pkg/resource/deploy/builtins.go, readStackReference); a stack never deployed has none. Each
+    output is read on its own (`get_output`), so that a secret output elsewhere never makes the
+    rotation summaries secret.
     """
     stack = pulumi.get_stack()
     reference = pulumi.StackReference(
         f"{PROJECT}-{stack}-deployed", f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
     )
-    dry_run = pulumi.runtime.is_dry_run()
 
-    def allowed(outputs: Mapping[str, Any] | None) -> pulumi.Resource:
-        verdict(outputs or {}, settings, today, stack, dry_run)
-        return reference
+    def allowed(outputs: list[Any]) -> DeployedState:
+        fixed, key, jwt = outputs
+        verdict(fixed or {}, settings, stack)
+        return DeployedState(
+            reference,
+            key_rotation(key, settings.key_schedule(), today),
+            jwt_rotation(jwt, settings.jwt_schedule(), today),
+        )
 
-    return reference.outputs.apply(allowed)
+    return pulumi.Output.all(*(reference.get_output(name) for name in (FIXED_OUTPUT, KEY_OUTPUT, JWT_OUTPUT))).apply(allowed)

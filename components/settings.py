@@ -11,7 +11,6 @@ error messages in `components/settings_errors.py`.
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -35,7 +34,7 @@ from components.naming import (
     oci_secret_name,
 )
 from components.presets import PRESETS, TIERS, PresetName, RoleName, TierName
-from components.rotation import RotationSchedule
+from components.rotation import Schedule
 
 Environment = Literal["production", "staging", "development"]
 ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "development")
@@ -108,23 +107,18 @@ class KeyRotationSettings(Settings):
     )
     method: Literal["native", "keyVersion"] = Field(
         description="native (OCI auto-rotation, VIRTUAL_PRIVATE vaults only) or keyVersion "
-        "(a new key version on the first `pulumi up` of each period); default: native on "
-        "VIRTUAL_PRIVATE vaults, keyVersion on DEFAULT vaults",
-    )
-    anchor_date: date | None = Field(
-        default=None,
-        description="YYYY-MM-DD start of the keyVersion schedule; periods count from this day",
+        "(a new key version on the first `pulumi up` once intervalDays have passed since the last one); "
+        "default: native on VIRTUAL_PRIVATE vaults, keyVersion on DEFAULT vaults",
     )
 
 
 class JwtRotationSettings(Settings):
-    automatic: bool = Field(description="true to give every service a new OCI-generated JWT signing secret each period")
+    automatic: bool = Field(
+        description="true to promote every service's next OCI-generated JWT signing secret once intervalDays have "
+        "passed since the current one took over (docs/rotation.md)"
+    )
     interval_days: int | None = Field(
         default=None, ge=1, le=365, description="days between JWT secret rotations, 1 to 365"
-    )
-    anchor_date: date | None = Field(
-        default=None,
-        description="YYYY-MM-DD start of the JWT schedule; default: keyRotation.anchorDate",
     )
 
 
@@ -211,11 +205,16 @@ class KubernetesSettings(Settings):
     )
     operator_namespace: DnsLabel = Field(default="external-secrets", description="namespace of the operator when installed")
     install_reloader: bool = Field(
-        default=False,
-        description="install Stakater Reloader with Helm, which restarts pods whose Secret changed; "
-        "on a shared cluster at most one stack sets this",
+        description="install Stakater Reloader with Helm, which restarts pods whose Secret changed (a rotation "
+        "reaches running pods only through a restart); default: installOperator. On a shared cluster at most one "
+        "stack sets this; false only where Reloader already runs (docs/rotation.md says what must then hold)",
     )
     reloader_namespace: DnsLabel = Field(default="reloader", description="namespace of Reloader when installed")
+    reloader_watch_namespaces: tuple[DnsLabel, ...] = Field(
+        default=(),
+        description="namespaces Reloader watches besides this environment's own: the other environments' "
+        "namespaces on a shared cluster (Reloader gets a Role in each, and no cluster-wide access)",
+    )
 
 
 class NotificationSettings(Settings):
@@ -269,17 +268,14 @@ class StackSettings(Settings):
         if isinstance(rotation, dict) and "method" not in rotation:
             native = merged.get("vaultType") == "VIRTUAL_PRIVATE"
             merged["keyRotation"] = {**rotation, "method": "native" if native else "keyVersion"}
-        # The JWT schedule counts from the key's anchor unless the stack file gives it its own.
-        secrets = merged.get("secrets")
-        jwt = secrets.get("jwtRotation") if isinstance(secrets, dict) else None
-        anchor = merged["keyRotation"].get("anchorDate") if isinstance(rotation, dict) else None
-        if isinstance(secrets, dict) and isinstance(jwt, dict) and "anchorDate" not in jwt and anchor is not None:
-            merged["secrets"] = {**secrets, "jwtRotation": {**jwt, "anchorDate": anchor}}
         kubernetes = merged.get("kubernetes")
         environment = merged.get("environment")
         # An invalid environment is reported on its own key, not again as a missing namespace.
         if isinstance(kubernetes, dict) and "namespace" not in kubernetes and isinstance(environment, str):
-            merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
+            kubernetes = merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
+        # Without Reloader a rotation never reaches running pods: it comes with the operator.
+        if isinstance(kubernetes, dict) and "installReloader" not in kubernetes:
+            merged["kubernetes"] = {**kubernetes, "installReloader": kubernetes.get("installOperator") is True}
         return merged
 
     @field_validator("environment")
@@ -329,18 +325,9 @@ class StackSettings(Settings):
                 raise _setting_error(
                     "keyRotation.intervalDays", rotation.interval_days, "must be 60 to 365 days for native rotation"
                 )
-        if rotation.automatic and rotation.method == "keyVersion" and rotation.anchor_date is None:
-            raise _setting_error(
-                "keyRotation.anchorDate", None, "is required for keyVersion rotation: the YYYY-MM-DD the schedule starts"
-            )
         jwt = self.secrets.jwt_rotation
         if jwt.automatic and jwt.interval_days is None:
             raise _setting_error("secrets.jwtRotation.intervalDays", None, "is required when secrets.jwtRotation.automatic is true")
-        if jwt.automatic and jwt.anchor_date is None:
-            raise _setting_error(
-                "secrets.jwtRotation.anchorDate", None,
-                "is required for JWT rotation: the YYYY-MM-DD the schedule starts (or set keyRotation.anchorDate)",
-            )
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
         self._check_roles()
@@ -409,24 +396,20 @@ class StackSettings(Settings):
                         f"that has already installed it, false UNINSTALLS it: README, 'Removing things')",
                     )
 
-    def rotation_schedule(self, today: date) -> RotationSchedule:
+    def key_schedule(self) -> Schedule:
         """The master key's schedule."""
         rotation = self.key_rotation
-        return RotationSchedule(
+        return Schedule(
             method=rotation.method if rotation.automatic else "manual",
             interval_days=rotation.interval_days if rotation.automatic else None,
-            anchor=rotation.anchor_date,
-            today=today,
         )
 
-    def jwt_schedule(self, today: date) -> RotationSchedule:
+    def jwt_schedule(self) -> Schedule:
         """The JWT signing secrets' schedule."""
         rotation = self.secrets.jwt_rotation
-        return RotationSchedule(
+        return Schedule(
             method="newSecret" if rotation.automatic else "manual",
             interval_days=rotation.interval_days if rotation.automatic else None,
-            anchor=rotation.anchor_date,
-            today=today,
         )
 
 

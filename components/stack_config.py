@@ -138,7 +138,8 @@ def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, An
                 ("namespace", kubernetes.get("namespace"), str),
                 ("clusterId", kubernetes.get("clusterId"), str),
                 ("installOperator", kubernetes.get("installOperator"), bool),
-                ("installReloader", kubernetes.get("installReloader"), bool),
+                # Reloader comes with the operator unless the file says otherwise (settings.py, _apply_preset).
+                ("installReloader", kubernetes.get("installReloader", kubernetes.get("installOperator")), bool),
             )
             if isinstance(value, kind)
         }

@@ -89,6 +89,9 @@ class Registration:
     depends_on: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     additional_secret_outputs: tuple[str, ...]
+    # Inputs the engine leaves as they are in state once the resource exists (pulumi/pulumi
+    # pkg/resource/deploy/step_generator.go, processIgnoreChanges).
+    ignore_changes: tuple[str, ...]
     inputs: dict[str, Any]
 
     @property
@@ -139,6 +142,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 depends_on=tuple(request.dependencies),
                 property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                ignore_changes=tuple(request.ignoreChanges),
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
             )
         )

@@ -5,7 +5,7 @@ same ones: one mocks class for the whole project.
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,16 +14,21 @@ from components.naming import PROJECT
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 from tests.test_typecheck import PYRIGHT_RUN, start_pyright, test_pyright_finds_no_errors
 
-# A day in production's fourth rotation period (anchor 2026-12-01, 90 days): period 3;
-# staging's second (180 days): period 1.
 PINNED_TODAY = date(2027, 9, 1)
+# What each stack's last update exported a year before: JWT generation 3 signing and key version 3
+# current, with generation 4 published, so that the update on PINNED_TODAY is a rotation where the
+# stack rotates (three JWT generations in every Secret, a new KeyVersion) and a quiet update where not.
+ROTATED_BEFORE = {
+    "jwtRotation": {"signing": 3, "next": 4, "since": (PINNED_TODAY - timedelta(days=365)).isoformat()},
+    "keyRotation": {"version": 3, "since": (PINNED_TODAY - timedelta(days=365)).isoformat()},
+}
 
 SCHEMAS_VARIABLE = "ECOMMERCE_SCHEMAS_DIR"
 
 
 @pytest.fixture(scope="session")
 def stack_runs() -> dict[str, ProgramRun]:
-    return {name: run_stack(name, today=PINNED_TODAY) for name in STACKS}
+    return {name: run_stack(name, today=PINNED_TODAY, deployed=ROTATED_BEFORE) for name in STACKS}
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +36,7 @@ def production_with_denies() -> ProgramRun:
     """Production with the opt-in Deny policy (`iam.denyOtherWorkloads: true`)."""
     config = stack_file_config("production")
     config[f"{PROJECT}:iam"] = {**config[f"{PROJECT}:iam"], "denyOtherWorkloads": True}
-    return run_stack("production", today=PINNED_TODAY, config=config)
+    return run_stack("production", today=PINNED_TODAY, config=config, deployed=ROTATED_BEFORE)
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,6 @@ def test_critical_path_is_vault_key_secret_external_secret(stack_runs):
 
 
 def test_sync_reads_count_every_item_and_store_check(stack_runs):
-    """Per hour: 11 ExternalSecrets × 3 items at 1h (DATABASE_URL, JWT_SECRET, JWT_SECRET_PREVIOUS once a
-    rotation happened), plus one store check every 10 minutes."""
-    assert sync_reads_per_hour(stack_runs["production"]) == 33 + 6
+    """Per hour: 11 ExternalSecrets × 4 items at 1h (DATABASE_URL, JWT_SECRET, JWT_SECRET_NEXT, and
+    JWT_SECRET_PREVIOUS once a rotation happened), plus one store check every 10 minutes."""
+    assert sync_reads_per_hour(stack_runs["production"]) == 44 + 6

@@ -1,4 +1,4 @@
-"""Pure functions: OCI-legal names, and the rotation schedule's arithmetic."""
+"""Pure functions: OCI-legal names, and the rotation clock's arithmetic."""
 
 import re
 from datetime import date, timedelta
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from components.naming import DEFAULT_SERVICES, OCI_SECRET_NAME_MAX, SECRET_KINDS, oci_secret_name, secret_path
-from components.rotation import RotationSchedule
+from components.rotation import Clock, JwtGenerations, Schedule
 from offline.harness import STACKS
 
 OCI_SECRET_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -26,31 +26,41 @@ def test_logical_paths_keep_the_described_form_and_are_unique_across_environment
     assert secret_path("production", "auth-service", "database-url") == "ecommerce/production/auth-service/database-url"
 
 
-def schedule(today: date, anchor: date = date(2026, 1, 1), interval: int = 90) -> RotationSchedule:
-    return RotationSchedule(method="keyVersion", interval_days=interval, anchor=anchor, today=today)
+SCHEDULE = Schedule(method="keyVersion", interval_days=90)
+SINCE = date(2026, 1, 1)
 
 
-@pytest.mark.parametrize(
-    ("days_after_anchor", "period"),
-    [(-10, 0), (0, 0), (89, 0), (90, 1), (179, 1), (180, 2), (365 * 3, 12)],
-)
-def test_period_counts_completed_intervals(days_after_anchor, period):
-    """Period N starts on anchor + N × interval; before the anchor nothing rotates."""
-    assert schedule(date(2026, 1, 1) + timedelta(days=days_after_anchor)).period == period
+@pytest.mark.parametrize(("days_since", "current"), [(-10, 3), (0, 3), (89, 3), (90, 4), (91, 4), (900, 4)])
+def test_an_update_rotates_one_step_once_the_interval_has_passed(days_since, current):
+    """Due `intervalDays` after the current one took over; however late the update, exactly one step,
+    and the late day becomes the new `since`."""
+    today = SINCE + timedelta(days=days_since)
+    clock = Clock(3, SINCE).advanced(SCHEDULE, today)
+    assert clock.current == current
+    assert clock.since == (today if current == 4 else SINCE)
 
 
-def test_next_due_is_the_first_day_of_the_next_period():
-    """The due date moves the period by exactly one, and not a day earlier."""
-    current = schedule(date(2026, 11, 30))
-    due = current.next_due
+def test_next_due_is_the_first_day_that_rotates():
+    """The due date moves the clock, and not a day earlier."""
+    clock = Clock(0, SINCE)
+    due = clock.next_due(SCHEDULE)
     assert due is not None
-    assert schedule(due).period == current.period + 1
-    assert schedule(due - timedelta(days=1)).period == current.period
+    assert clock.advanced(SCHEDULE, due).current == 1
+    assert clock.advanced(SCHEDULE, due - timedelta(days=1)).current == 0
 
 
 @pytest.mark.parametrize("method", ["native", "manual"])
-def test_only_key_version_rotation_creates_key_versions(method):
-    """Native rotation is OCI's job and manual rotation is a person's: neither has periods here."""
-    plan = RotationSchedule(method=method, interval_days=90, anchor=date(2020, 1, 1), today=date(2026, 1, 1))
-    assert (plan.period, plan.next_due) == (0, None)
+def test_only_the_program_s_own_methods_rotate(method):
+    """Native rotation is OCI's job and manual rotation is a person's: neither moves the clock."""
+    plan = Schedule(method=method, interval_days=90 if method == "native" else None)
+    clock = Clock(2, date(2020, 1, 1))
+    assert (clock.advanced(plan, date(2026, 1, 1)), clock.next_due(plan)) == (clock, None)
     assert plan.tags()["rotation-method"] == method
+
+
+@pytest.mark.parametrize(
+    ("signing", "kept"), [(0, [0, 1]), (1, [0, 1, 2]), (7, [6, 7, 8])]
+)
+def test_three_generations_once_a_previous_one_exists(signing, kept):
+    """Signing, the one before it (from the first rotation on) and the next one: nothing else is kept."""
+    assert JwtGenerations(signing).kept == kept

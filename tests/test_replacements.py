@@ -74,16 +74,15 @@ CHANGES: dict[str, Any] = {
     "allowReplacement": ["vaultType"],
     "keyRotation.automatic": False,
     "keyRotation.intervalDays": 90,
-    "keyRotation.anchorDate": "2026-12-15",
     "secrets.preventReuse": False,
     "secrets.preventReuseOfDeletedVersions": True,
     "secrets.jwtLength": 24,
     "secrets.jwtRotation.automatic": False,
     "secrets.jwtRotation.intervalDays": 30,
-    "secrets.jwtRotation.anchorDate": "2026-12-15",
     "notifications.emails": ["secops@example.com"],
-    "kubernetes.installReloader": True,
+    "kubernetes.installReloader": False,
     "kubernetes.reloaderNamespace": "reloads",
+    "kubernetes.reloaderWatchNamespaces": ["ecommerce-other"],
     "iam.tier": "relaxed",
     "iam.adminGroup": "other-secret-admins",
     "iam.readersGroup": "other-readers",
@@ -275,18 +274,6 @@ def test_a_stack_deployed_before_the_guard_existed_is_not_refused(stack_runs, on
     """Outputs without fixedSettings: nothing to compare with, so nothing is refused."""
     deployed = {k: v for k, v in deployed_outputs(stack_runs["staging"]).items() if k != FIXED_OUTPUT}
     staging(with_setting(one_service_staging, "vaultType", "VIRTUAL_PRIVATE"), deployed=deployed)
-
-
-def test_a_first_deployment_with_a_stale_anchor_is_refused_and_a_preview_only_warned(one_service_staging):
-    """anchorDate a whole interval in the past would rotate the new key at once: `pulumi up` refuses."""
-    config = one_service_staging
-    with pytest.raises(SettingsError) as refused:
-        staging(config, preview=False)
-    message = str(refused.value)
-    assert "stack staging has never been deployed" in message and "key version v1" in message
-    assert f"pulumi config set --path 'keyRotation.anchorDate' {PINNED_TODAY.isoformat()} --stack staging" in message
-    staging(config, preview=True)
-    staging(config, preview=False, deployed={"vaultId": "<deployed>"})
 
 
 def test_a_setting_that_did_not_apply_before_is_no_change():

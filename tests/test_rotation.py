@@ -1,153 +1,194 @@
-"""Rotation reaches the running services, and people hear of it: stepped through a pinned clock.
+"""Rotation reaches the running services without an outage, whatever the calendar does.
 
-- A JWT rotation is a new OCI-generated secret per service (generation N) on the first `pulumi up`
-  on or after its due date; generation N-1 stays, delivered as JWT_SECRET_PREVIOUS, until the next.
+- Every service's Secret names three JWT generations: JWT_SECRET signs, JWT_SECRET_PREVIOUS (once one
+  exists) and JWT_SECRET_NEXT are accepted. A rotation promotes next to signing; so for any two
+  consecutive deployments A and B, B's signing generation is accepted by A's pods and A's by B's.
+- The clock is held in state: each update reads what the last one exported (through the stack's own
+  StackReference, which hands numbers back as doubles) and rotates one step once `intervalDays` have
+  passed since the signing generation took over. No gap, interval change or switch makes it refuse,
+  skip a generation, or change an existing one.
 - ESO fails a whole ExternalSecret when one source is missing (external-secrets
   pkg/controllers/externalsecret), so every remote key must be a secret the stack declares.
-- The synced Secrets carry Reloader's "match" annotation; each Deployment needs "search"
-  (stakater/Reloader README, "search and match").
-- The Events rule feeds the environment's topic with key, vault and secret events of its own
-  compartment only.
+- Reloader comes with the operator, watches only the environments' namespaces, and restarts the pods
+  whose Secret changed: the synced Secrets carry "match", each Deployment needs "search".
 """
 
 import json
-import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from google.protobuf import json_format, struct_pb2
 
-from components.naming import PREVIOUS_JWT_ENV_VAR, PROJECT
+from components.naming import NEXT_JWT_ENV_VAR, PREVIOUS_JWT_ENV_VAR, PROJECT
 from components.notifications import EVENT_TYPES
-from components.settings_errors import SettingsError
-from offline.harness import ProgramRun, run_program, stack_file_config
+from offline.harness import ProgramRun, Registration, run_program, stack_file_config
 from offline.rotation_status import GRACE_DAYS, overdue
 from tests.conftest import PINNED_TODAY
 
 P = f"{PROJECT}:"
 SECRET = "oci:Vault/secret:Secret"
+KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
-ANCHOR = date(2026, 12, 1)  # the stack files' anchorDate
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DAY0 = date(2026, 12, 1)
 
 
-def one_service(stack: str, today: date, deployed: object = None, preview: bool = True, **config: object) -> ProgramRun:
-    settings = stack_file_config(stack) | {P + "services": ["auth-service"]} | {P + k: v for k, v in config.items()}
+def one_service(
+    stack: str, today: date, deployed: object = None, preview: bool = False, config: dict[str, Any] | None = None
+) -> ProgramRun:
+    settings = stack_file_config(stack) | {P + "services": ["auth-service"]} | {P + k: v for k, v in (config or {}).items()}
     return run_program(stack, settings, {"auth-service": "<url>"}, today=today, deployed=deployed, preview=preview)
 
 
-def jwt_names(run: ProgramRun) -> set[str]:
-    return {s.inputs["secretName"] for s in run.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"]}
+def as_the_engine_hands_them(run: ProgramRun) -> dict[str, Any]:
+    """A run's exports as the next update's StackReference reads them: through a protobuf Struct,
+    where every number is a double (the mock StackReference serializes once more the same way)."""
+    struct = struct_pb2.Struct()
+    struct.update({name: export.value for name, export in run.exports.items()})
+    return json_format.MessageToDict(struct)
 
 
-def days_around_due_dates(interval: int, periods: int) -> list[tuple[date, int]]:
-    """(day, the period it falls in) on the day before, the day of, and the day after each due date."""
-    days = [(ANCHOR, 0)]
-    for period in range(1, periods + 1):
-        due = ANCHOR + timedelta(days=period * interval)
-        days += [(due - timedelta(days=1), period - 1), (due, period), (due + timedelta(days=1), period)]
-    return days
+def generation_of(secret_name: str) -> int:
+    """`auth-service.jwt-secret` is generation 0, `auth-service.jwt-secret.v3` generation 3."""
+    return int(secret_name.rsplit(".v", 1)[1]) if ".v" in secret_name else 0
 
 
-@pytest.mark.parametrize(("stack", "interval"), [("production", 30), ("staging", 90)])
-def test_a_new_jwt_generation_exactly_on_each_due_date(stack, interval):
-    """Generation N appears on its due date, N-1 stays beside it, N-2 is gone; nothing happens in between."""
-    for today, period in days_around_due_dates(interval, 2):
-        run = one_service(stack, today)
-        expected = {"auth-service.jwt-secret"} if period == 0 else {
-            f"auth-service.jwt-secret{'' if g == 0 else f'.v{g}'}" for g in (period - 1, period)
-        }
-        assert jwt_names(run) == expected, today
-        assert run.exports["jwtRotation"].value["period"] == period
-        assert run.exports["jwtRotation"].value["nextDue"] == (ANCHOR + timedelta(days=(period + 1) * interval)).isoformat()
+@dataclass(frozen=True)
+class Delivered:
+    """What a run's ExternalSecret puts in the service's pods: each JWT key's generation."""
+
+    keys: dict[str, int]
+
+    @classmethod
+    def of(cls, run: ProgramRun) -> "Delivered":
+        [external] = run.of_type(EXTERNAL_SECRET)
+        data = {d["secretKey"]: d["remoteRef"]["key"] for d in external.inputs["spec"]["data"]}
+        declared = {s.inputs["secretName"] for s in run.of_type(SECRET)}
+        assert set(data.values()) <= declared, "an ExternalSecret names a secret the stack does not declare"
+        return cls({key: generation_of(name) for key, name in data.items() if key.startswith("JWT_SECRET")})
+
+    @property
+    def signing(self) -> int:
+        return self.keys["JWT_SECRET"]
+
+    @property
+    def accepted(self) -> set[int]:
+        return set(self.keys.values())
 
 
-def deployed_on(day: date, **config: object) -> dict[str, object]:
-    """The outputs the next update reads back from production deployed on `day` (one service)."""
-    return {name: export.value for name, export in one_service("production", day, **config).exports.items()}
+def jwt_secrets(run: ProgramRun) -> dict[str, Registration]:
+    return {s.urn: s for s in run.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"]}
+
+
+def key_version(run: ProgramRun) -> int:
+    names = [v.name for v in run.of_type(KEY_VERSION)]
+    assert len(names) <= 1 and all(v.retain_on_delete and not v.protect for v in run.of_type(KEY_VERSION))
+    return int(names[0].rsplit("-v", 1)[1]) if names else 0
 
 
 def jwt_rotation(**fields: object) -> dict[str, object]:
-    """Stack-file `secrets.jwtRotation` fields, over the tier's."""
     return {"secrets": {"jwtRotation": fields}}
 
 
-def test_an_update_may_rotate_once_but_never_skip_a_generation():
-    """Deployed in period 1 (v0, v1), next run in period 3 would keep only v2 and v3: refused, with the anchor
-    that rotates once instead; a preview warns; the period itself and its successor go through."""
-    deployed = deployed_on(ANCHOR + timedelta(days=30))
-    for day in (ANCHOR + timedelta(days=59), ANCHOR + timedelta(days=60)):  # period 1, then 2
-        one_service("production", day, deployed=deployed, preview=False)
-    late = ANCHOR + timedelta(days=95)  # period 3
-    with pytest.raises(SettingsError) as refused:
-        one_service("production", late, deployed=deployed, preview=False)
-    message = str(refused.value)
-    assert "deployed JWT generation v1 last" in message and "keeps only v2 and v3" in message
-    fix = ANCHOR + timedelta(days=30)  # period 2 on the late day: v1 stays beside v2
-    assert f"pulumi config set --path 'secrets.jwtRotation.anchorDate' {fix.isoformat()} --stack production" in message
-    assert refused.value.program_run.resources == []  # type: ignore[attr-defined]
-    one_service("production", late, deployed=deployed, preview=True)
-    fixed = one_service("production", late, deployed=deployed, preview=False, **jwt_rotation(anchorDate=fix.isoformat()))
-    assert jwt_names(fixed) == {"auth-service.jwt-secret.v1", "auth-service.jwt-secret.v2"}
+# (days since DAY0, stack-file changes from then on, JWT rotates?, key rotates?). Production's preset:
+# JWT every 30 days, key every 90. Gaps of one, two and five periods; the intervals shortened and
+# lengthened; JWT rotation switched off for longer than a period and on again; key rotation too.
+YEAR: list[tuple[int, dict[str, Any], bool, bool]] = [
+    (0, {}, False, False),  # first deployment: no anchor, nothing due
+    (12, {}, False, False),
+    (30, {}, True, False),  # one period later: due on the day
+    (90, {}, True, True),  # two periods later: one step only; the key's first rotation
+    (91, {}, False, False),
+    (241, {}, True, True),  # five periods later: one step each
+    (250, jwt_rotation(automatic=True, intervalDays=90), False, False),  # longer: due moves out
+    (262, jwt_rotation(automatic=True, intervalDays=7), True, False),  # shorter: due at once, one step
+    (263, jwt_rotation(automatic=True, intervalDays=7), False, False),
+    (300, jwt_rotation(automatic=False), False, False),  # off: nothing moves, nothing is retired
+    (420, jwt_rotation(automatic=False) | {"keyRotation": {"automatic": False}}, False, False),
+    (421, {}, True, True),  # on again: long due, one step each
+    (422, {"keyRotation": {"automatic": True, "intervalDays": 30}}, False, False),
+    (451, {"keyRotation": {"automatic": True, "intervalDays": 30}}, True, True),
+]
 
 
-def suggested_anchor(refused: pytest.ExceptionInfo[SettingsError]) -> str:
-    return re.findall(r"'secrets.jwtRotation.anchorDate' (\S+) --stack", str(refused.value))[0]
+def test_a_simulated_year_never_refuses_never_skips_and_never_touches_a_live_generation():
+    """Each run is a preview and an update on the same pinned day, fed the last update's outputs as the
+    engine hands them. At every step: nothing refused; preview and update agree; the new signing
+    generation is accepted by the pods of the deployment before and the old one by the new pods; at
+    most one rotation; a rotation exactly when due; no generation that stays changes an input; only
+    the generation before the previous one is retired."""
+    deployed: dict[str, Any] | None = None
+    before: ProgramRun | None = None
+    for days, config, jwt_rotates, key_rotates in YEAR:
+        today = DAY0 + timedelta(days=days)
+        preview = one_service("production", today, deployed, preview=True, config=config)
+        run = one_service("production", today, deployed, config=config)
+        now = Delivered.of(run)
+        assert Delivered.of(preview) == now, today
+        if before is None:
+            assert now.keys == {"JWT_SECRET": 0, NEXT_JWT_ENV_VAR: 1}
+            assert key_version(run) == 0
+        else:
+            was = Delivered.of(before)
+            assert now.signing in was.accepted and was.signing in now.accepted, today
+            assert now.signing - was.signing == int(jwt_rotates), today
+            assert key_version(run) - key_version(before) == int(key_rotates), today
+            assert now.keys[NEXT_JWT_ENV_VAR] == now.signing + 1
+            assert now.keys.get(PREVIOUS_JWT_ENV_VAR) == (now.signing - 1 if now.signing else None)
+            old, new = jwt_secrets(before), jwt_secrets(run)
+            for urn in old.keys() & new.keys():
+                assert new[urn].inputs == old[urn].inputs, (today, urn)
+            retired = {generation_of(old[urn].inputs["secretName"]) for urn in old.keys() - new.keys()}
+            assert retired == ({was.signing - 1} if jwt_rotates and was.signing else set()), today
+        exported = run.exports["jwtRotation"].value
+        assert (exported["signing"], exported["next"]) == (now.signing, now.signing + 1)
+        deployed, before = as_the_engine_hands_them(run), run
+    assert Delivered.of(before).signing == sum(rotates for _, _, rotates, _ in YEAR)
 
 
-@pytest.mark.parametrize(
-    "change",
-    [{"intervalDays": 90}, {"anchorDate": (ANCHOR + timedelta(days=160)).isoformat()}],
-    ids=["a longer interval", "the anchor moved past today"],
-)
-def test_generations_never_go_back(change):
-    """A longer interval or a later anchor would bring back an older generation: refused, with the
-    anchor that keeps the deployed one current, which then goes through unchanged."""
-    deployed = deployed_on(ANCHOR + timedelta(days=150))  # period 5: v4 and v5
-    day = ANCHOR + timedelta(days=151)
-    with pytest.raises(SettingsError, match="deployed JWT generation v5 last") as refused:
-        one_service("production", day, deployed=deployed, preview=False, **jwt_rotation(**change))
-    assert "keep v5 current" in str(refused.value)
-    fixed = one_service("production", day, deployed=deployed, preview=False,
-                        **jwt_rotation(**change | {"anchorDate": suggested_anchor(refused)}))
-    assert jwt_names(fixed) == {"auth-service.jwt-secret.v4", "auth-service.jwt-secret.v5"}
-
-
-def test_turning_jwt_rotation_off_after_a_rotation_is_refused():
-    """Manual rotation keeps generation 0 only: after v5, that would delete v5 (and recreate a deleted name)."""
-    deployed = deployed_on(ANCHOR + timedelta(days=150))
-    with pytest.raises(SettingsError, match="secrets.jwtRotation.automatic = false") as refused:
-        one_service("production", ANCHOR + timedelta(days=151), deployed=deployed, preview=False,
-                    **jwt_rotation(automatic=False))
-    assert "it keeps only v0" in str(refused.value)
-    assert "pulumi config set --path 'secrets.jwtRotation.intervalDays' 365 --stack production" in str(refused.value)
+def test_a_stack_deployed_by_the_previous_version_publishes_next_before_it_rotates():
+    """Outputs of the anchor-and-period program (generation 2 signing beside 1, key version 1, no `since`):
+    the first update keeps v2 signing and publishes v3, even on a due day, because the running pods do not
+    accept v3 yet; the key, which has no such constraint, rotates; the generations keep their resources,
+    and what they lose (the schedule tags) is ignored by the engine rather than sent as an update."""
+    due = DAY0 + timedelta(days=60)  # the old program's nextDue for generation 2 of 30 days
+    old_outputs = {
+        "jwtRotation": {"method": "newSecret", "intervalDays": 30.0, "period": 2.0, "nextDue": (due + timedelta(days=30)).isoformat()},
+        "keyRotation": {"method": "keyVersion", "intervalDays": 90.0, "period": 1.0, "nextDue": (DAY0 + timedelta(days=90)).isoformat()},
+    }
+    today = due + timedelta(days=40)  # past the old nextDue of both schedules
+    first = one_service("production", today, old_outputs)
+    assert Delivered.of(first).keys == {"JWT_SECRET": 2, PREVIOUS_JWT_ENV_VAR: 1, NEXT_JWT_ENV_VAR: 3}
+    assert first.exports["jwtRotation"].value["since"] == due.isoformat()
+    assert [v.name for v in first.of_type(KEY_VERSION)] == ["ecommerce-production-key-v2"]
+    names = {s.name for s in jwt_secrets(first).values()}
+    assert {"ecommerce-production-auth-service-jwt-secret-v1", "ecommerce-production-auth-service-jwt-secret-v2"} <= names
+    for secret in jwt_secrets(first).values():
+        assert {"freeformTags", "secretGenerationContext", "secretRules"} <= set(secret.ignore_changes)
+        assert not {"rotation-anchor", "rotation-interval-days", "rotation-method"} & set(secret.inputs["freeformTags"])
+    second = one_service("production", today + timedelta(days=1), as_the_engine_hands_them(first))
+    assert Delivered.of(second).keys == {"JWT_SECRET": 3, PREVIOUS_JWT_ENV_VAR: 2, NEXT_JWT_ENV_VAR: 4}
 
 
 def test_development_never_rotates_its_jwt_secrets_on_its_own():
-    """The relaxed preset rotates by hand: one generation forever, no due date."""
-    run = one_service("development", PINNED_TODAY + timedelta(days=4000))
-    assert jwt_names(run) == {"auth-service.jwt-secret"}
-    assert run.exports["jwtRotation"].value == {"method": "manual", "intervalDays": None, "period": 0, "nextDue": None}
-
-
-@pytest.mark.parametrize("today", [ANCHOR, ANCHOR + timedelta(days=29), ANCHOR + timedelta(days=30), PINNED_TODAY])
-def test_previous_jwt_secret_is_delivered_exactly_when_a_previous_generation_exists(today):
-    """JWT_SECRET_PREVIOUS only from the first rotation on, and every remote key is a declared secret."""
-    run = one_service("production", today)
-    [external] = run.of_type(EXTERNAL_SECRET)
-    data = {d["secretKey"]: d["remoteRef"]["key"] for d in external.inputs["spec"]["data"]}
-    has_previous = run.exports["jwtRotation"].value["period"] > 0
-    assert (PREVIOUS_JWT_ENV_VAR in data) == has_previous
-    declared = {s.inputs["secretName"] for s in run.of_type(SECRET)}
-    assert set(data.values()) <= declared
-    if has_previous:
-        assert data[PREVIOUS_JWT_ENV_VAR] != data["JWT_SECRET"]
+    """The relaxed preset rotates by hand: signing stays, next stays published, no due date."""
+    first = one_service("development", DAY0)
+    later = one_service("development", DAY0 + timedelta(days=4000), as_the_engine_hands_them(first))
+    assert Delivered.of(later).keys == {"JWT_SECRET": 0, NEXT_JWT_ENV_VAR: 1}
+    assert later.exports["jwtRotation"].value == {
+        "method": "manual", "intervalDays": None, "signing": 0, "since": DAY0.isoformat(), "nextDue": None,
+        "previous": None, "next": 1,
+    }
 
 
 def test_jwt_values_never_pass_through_pulumi(stack_runs):
-    """Every JWT generation is generated by OCI: no content in any input."""
+    """Every JWT generation is generated by OCI: no content in any input, no schedule in any tag."""
     for run in stack_runs.values():
-        for secret in run.of_type(SECRET):
-            if ".jwt-secret" in secret.inputs["secretName"]:
-                assert secret.inputs["enableAutoGeneration"] is True and "secretContent" not in secret.inputs
+        for secret in jwt_secrets(run).values():
+            assert secret.inputs["enableAutoGeneration"] is True and "secretContent" not in secret.inputs
+            assert not any(tag.startswith("rotation-") for tag in secret.inputs["freeformTags"])
 
 
 def test_every_synced_secret_asks_reloader_to_restart_its_pods(stack_runs):
@@ -162,15 +203,34 @@ def test_every_synced_secret_asks_reloader_to_restart_its_pods(stack_runs):
         assert all(a == {"reloader.stakater.com/search": "true"} for a in exported.values())
 
 
-def test_reloader_is_off_by_default_and_installed_once_when_asked(stack_runs):
-    """No stack installs Reloader unless its file says so; then one pinned release with a stable name."""
-    for run in stack_runs.values():
-        assert not [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "reloader"]
-    run = one_service("staging", PINNED_TODAY, kubernetes={**stack_file_config("staging")[P + "kubernetes"], "installReloader": True})
-    [reloader] = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "reloader"]
-    assert (reloader.inputs["name"], reloader.inputs["version"], reloader.inputs["namespace"]) == ("reloader", "2.2.16", "reloader")
-    assert reloader.inputs["repositoryOpts"] == {"repo": "https://stakater.github.io/stakater-charts"}
-    assert reloader.inputs["values"]["reloader"]["reloadStrategy"] == "annotations"
+def reloaders(run: ProgramRun) -> list[Registration]:
+    return [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "reloader"]
+
+
+def test_reloader_comes_with_the_operator_and_watches_only_the_environments_namespaces(stack_runs):
+    """Wherever a stack installs the operator it installs one pinned Reloader with a stable release name,
+    in scoped mode (Roles in the listed namespaces, no ClusterRole); turning it off stays possible."""
+    for stack, run in stack_runs.items():
+        operator = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "external-secrets"]
+        [reloader] = reloaders(run) if operator else [None]
+        if reloader is None:
+            continue
+        assert (reloader.inputs["name"], reloader.inputs["version"], reloader.inputs["namespace"]) == ("reloader", "2.2.16", "reloader")
+        assert reloader.inputs["repositoryOpts"] == {"repo": "https://stakater.github.io/stakater-charts"}
+        assert reloader.inputs["values"] == {
+            "reloader": {
+                "reloadStrategy": "annotations", "watchGlobally": False, "namespaces": [f"ecommerce-{stack}"],
+                "ignoreConfigMaps": True,
+            }
+        }
+    assert all(reloaders(run) for run in stack_runs.values())
+    kubernetes = stack_file_config("staging")[P + "kubernetes"]
+    shared = one_service("staging", PINNED_TODAY, config={"kubernetes": kubernetes | {"reloaderWatchNamespaces": ["ecommerce-qa"]}})
+    assert reloaders(shared)[0].inputs["values"]["reloader"]["namespaces"] == ["ecommerce-qa", "ecommerce-staging"]
+    off = one_service("staging", PINNED_TODAY, config={"kubernetes": kubernetes | {"installReloader": False}})
+    assert reloaders(off) == []
+    without_operator = one_service("staging", PINNED_TODAY, config={"kubernetes": kubernetes | {"installOperator": False}})
+    assert reloaders(without_operator) == []
 
 
 @pytest.mark.parametrize("stack", ["production", "staging", "development"])
@@ -190,7 +250,7 @@ def test_events_of_this_compartment_only_reach_this_environments_topic(stack_run
 
 def test_mail_subscriptions_follow_the_stack_file_without_naming_the_address():
     """One EMAIL subscription per address; its resource name is a digest, so no address lands in a URN."""
-    run = one_service("staging", PINNED_TODAY, notifications={"emails": ["secops@example.com", "oncall@example.com"]})
+    run = one_service("staging", PINNED_TODAY, config={"notifications": {"emails": ["secops@example.com", "oncall@example.com"]}})
     subscriptions = run.of_type("oci:Ons/subscription:Subscription")
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == ["oncall@example.com", "secops@example.com"]
     assert all(s.inputs["protocol"] == "EMAIL" and "@" not in s.urn for s in subscriptions)

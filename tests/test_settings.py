@@ -70,8 +70,6 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
     ("native rotation interval below 60 days", "staging",
      lambda c: (setting("vaultType", "VIRTUAL_PRIVATE")(c), setting("keyRotation.intervalDays", 30)(c)), None,
      [f"{P}keyRotation.intervalDays = 30", "60 to 365 days for native rotation"]),
-    ("keyVersion rotation without anchor", "staging", removed("keyRotation.anchorDate"), None,
-     [f"{P}keyRotation.anchorDate", "is required for keyVersion rotation"]),
     ("invalid service name", "staging", setting("services", ["auth-service", "Payments"]), None,
      [f"{P}services.1 = \"Payments\"", "ending in '-service'", "--path 'services[1]'"]),
     ("duplicate service", "staging", setting("services", ["auth-service", "auth-service"]), None,
@@ -100,6 +98,11 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
      [f"{P}kubernetes.installOperator = true", "Pulumi.production.yaml installs External Secrets Operator",
       "pulumi config set --path 'kubernetes.installOperator' false --stack staging", "UNINSTALLS"]),
+    ("two stacks install Reloader on one cluster (it comes with the operator by default)", "staging",
+     lambda c: (setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"])(c),
+                setting("kubernetes.installOperator", False)(c), setting("kubernetes.installReloader", True)(c)), None,
+     [f"{P}kubernetes.installReloader = true", "Pulumi.production.yaml installs Reloader",
+      "pulumi config set --path 'kubernetes.installReloader' false --stack staging"]),
     ("unknown allowReplacement entry", "staging", setting("allowReplacement", ["compartmentId"]), None,
      [f"{P}allowReplacement.0 = \"compartmentId\"", "'vaultType'"]),
     ("unknown access tier", "staging", setting("iam.tier", "paranoid"), None,
@@ -242,7 +245,7 @@ def test_no_secret_is_ever_passed_as_a_command_line_argument():
 def test_no_message_suggests_a_destructive_change_without_saying_so():
     """Where a fix would touch a setting fixed once deployed, the message says what that change replaces."""
     config = stack_file_config("staging")
-    config[P + "keyRotation"] = {**config[P + "keyRotation"], "method": "native"}
+    config[P + "keyRotation"] = {"method": "native"}
     with pytest.raises(SettingsError) as refused:
         run_program("staging", config, {s: URL for s in DEFAULT_SERVICES}, today=PINNED_TODAY)
     message = str(refused.value)

@@ -43,7 +43,7 @@ def test_every_resource_waits_for_the_replacement_guard(stack_runs, stack):
 
 
 def jwt_generations(run: ProgramRun) -> list[int]:
-    """The JWT secret generations a run declares: the current one, and the one before from the first rotation on."""
+    """The JWT secret generations a run declares: signing and next, and the one before from the first rotation on."""
     return sorted({int(s.inputs["metadata"]["generation"]) for s in run.of_type(SECRET) if "generation" in s.inputs["metadata"]})
 
 
@@ -98,11 +98,12 @@ def test_every_secret_uses_its_own_environments_vault_key_and_compartment(stack_
 
 
 @pytest.mark.parametrize(
-    ("stack", "method", "interval", "period"),
-    [("production", "keyVersion", "90", 3), ("staging", "keyVersion", "180", 1), ("development", "manual", None, 0)],
+    ("stack", "method", "interval", "version"),
+    [("production", "keyVersion", "90", 4), ("staging", "keyVersion", "180", 4), ("development", "manual", None, 3)],
 )
-def test_rotation_per_environment(stack_runs, stack, method, interval, period):
-    """Strict rotates every 90 days, moderate every 180, relaxed is manual; the schedule is tagged on the key."""
+def test_rotation_per_environment(stack_runs, stack, method, interval, version):
+    """Strict rotates every 90 days, moderate every 180, relaxed is manual; the schedule is tagged on the key.
+    A year after version 3 took over, a rotating stack creates version 4; a manual one keeps 3."""
     run = stack_runs[stack]
     key = only(run, KEY)
     tags = key.inputs["freeformTags"]
@@ -111,20 +112,21 @@ def test_rotation_per_environment(stack_runs, stack, method, interval, period):
     # A DEFAULT vault has no native auto-rotation: asking OCI for it would fail at the API.
     assert key.inputs["isAutoRotationEnabled"] is False
     versions = run.of_type(KEY_VERSION)
-    assert [v.name for v in versions] == ([f"{key.name}-v{period}"] if period else [])
-    assert run.exports["keyRotation"].value["period"] == period
+    assert [v.name for v in versions] == [f"{key.name}-v{version}"]
+    assert run.exports["keyRotation"].value["version"] == version
 
 
 def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_runs):
     """On the due day the next KeyVersion replaces the current one in the program, and neither can destroy key material."""
     before = stack_runs["production"]
+    deployed = {name: export.value for name, export in before.exports.items()}
     due = date.fromisoformat(before.exports["keyRotation"].value["nextDue"])
     assert due > PINNED_TODAY
-    after = run_stack("production", today=due)
-    day_before = run_stack("production", today=due - timedelta(days=1))
+    after = run_stack("production", today=due, deployed=deployed)
+    day_before = run_stack("production", today=due - timedelta(days=1), deployed=deployed)
     names = lambda run: [v.name for v in run.of_type(KEY_VERSION)]  # noqa: E731
-    assert names(day_before) == names(before) == ["ecommerce-production-key-v3"]
-    assert names(after) == ["ecommerce-production-key-v4"]
+    assert names(day_before) == names(before) == ["ecommerce-production-key-v4"]
+    assert names(after) == ["ecommerce-production-key-v5"]
     for version in before.of_type(KEY_VERSION) + after.of_type(KEY_VERSION):
         # Dropped from the program, a KeyVersion is only forgotten by Pulumi, never deleted in OCI;
         # and it must not inherit protect, or Pulumi could not even forget it.
@@ -183,7 +185,9 @@ def test_secret_store_authenticates_as_the_environments_own_service_account(stac
         assert external.inputs["spec"]["secretStoreRef"] == {"name": "oci-vault", "kind": "SecretStore"}
         assert external.inputs["spec"]["refreshInterval"] == "1h"
         keys = {d["secretKey"] for d in external.inputs["spec"]["data"]}
-        assert keys == {"DATABASE_URL", "JWT_SECRET"} | ({"JWT_SECRET_PREVIOUS"} if len(jwt_generations(stack_runs[stack])) > 1 else set())
+        assert keys == {"DATABASE_URL", "JWT_SECRET", "JWT_SECRET_NEXT"} | (
+            {"JWT_SECRET_PREVIOUS"} if len(jwt_generations(stack_runs[stack])) > 2 else set()
+        )
 
 
 def test_database_urls_are_secret_and_jwt_secrets_never_pass_through_pulumi():
@@ -221,8 +225,8 @@ def test_adding_a_service_changes_no_existing_urn():
     assert old <= new
     assert {urn.rsplit("::", 1)[-1] for urn in new - old} == {
         "ecommerce-staging-loyalty-service-database-url",
-        "ecommerce-staging-loyalty-service-jwt-secret-v2",  # staging's JWT generations at PINNED_TODAY
-        "ecommerce-staging-loyalty-service-jwt-secret-v3",
+        "ecommerce-staging-loyalty-service-jwt-secret",  # a first deployment: generation 0 signs, 1 is next
+        "ecommerce-staging-loyalty-service-jwt-secret-v1",
         "ecommerce-staging-loyalty-service-external-secret",
     }
 
