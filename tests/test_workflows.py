@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from components.stack_config import CLOCK_VARIABLE, today_from
 from offline.harness import PROJECT_DIR
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
@@ -189,8 +190,9 @@ def test_pull_requests_run_the_readmes_test_command():
 def test_production_is_deployed_last_after_its_preview_and_behind_its_environment():
     """Deploy order development → staging → production preview → production, in the gated environment."""
     deploy = load("deploy.yml")["jobs"]
-    assert deploy["staging"]["needs"] == "development" and deploy["production-preview"]["needs"] == "staging"
-    assert deploy["production"]["needs"] == "production-preview"
+    assert deploy["staging"]["needs"] == ["clock", "development"]
+    assert deploy["production-preview"]["needs"] == ["clock", "staging"]
+    assert deploy["production"]["needs"] == ["clock", "production-preview"]
     assert deploy["production"]["with"]["environment"] == "production"
 
 
@@ -200,7 +202,7 @@ def test_due_rotations_run_a_full_update_behind_the_stacks_own_gate():
     scheduled = load("scheduled.yml")["jobs"]
     for stack in ("staging", "production"):
         job = scheduled[stack]
-        assert job["with"] == {"stack": stack, "command": "up", "environment": stack}
+        assert job["with"] == {"stack": stack, "command": "up", "environment": stack, "today": PINNED}
         # Stated in full: a bare condition would also require every job upstream to succeed.
         assert job["if"] == f"${{{{ !cancelled() && needs.decide.result == 'success' && needs.decide.outputs.{stack} == 'true' }}}}"
     due = "\n".join(step.get("run", "") for step in scheduled["due"]["steps"])
@@ -211,16 +213,45 @@ def test_drift_is_a_refreshed_preview_of_every_stack_not_rotating_today():
     """A console change only shows against a refreshed state; the check uses read-only credentials
     and covers every stack except one whose rotation (which would show as changes) runs today."""
     drift = load("scheduled.yml")["jobs"]["drift"]
-    assert drift["needs"] == "decide" and drift["if"] == "${{ !cancelled() && needs.decide.result == 'success' }}"
+    assert drift["needs"] == ["clock", "decide"] and drift["if"] == "${{ !cancelled() && needs.decide.result == 'success' }}"
     assert drift["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.decide.outputs.drift) }}"
     assert drift["with"] == {
         "stack": "${{ matrix.stack }}", "command": "preview", "environment": "${{ matrix.stack }}-preview",
-        "refresh": True, "expect-no-changes": True,
+        "refresh": True, "expect-no-changes": True, "today": PINNED,
     }
     inputs = load("pulumi-stack.yml")[True]["workflow_call"]["inputs"]  # YAML 1.1 reads the key `on` as true
     step = next(s for s in load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"] if s.get("uses", "").startswith("pulumi/actions"))
     for name in ("refresh", "expect-no-changes"):
         assert inputs[name]["type"] == "boolean" and step["with"][name] == f"${{{{ inputs.{name} }}}}"
+
+
+PINNED = "${{ needs.clock.outputs.today }}"
+
+
+def test_every_preview_and_update_of_a_run_decides_rotation_on_one_pinned_day(tmp_path):
+    """A run computes its day once (its `clock` job) and hands that same value to every preview and
+    update of any stack and to the due check, so that what reviewers read is what their approval runs;
+    the reusable workflow gives it to the program, the only place the CLI runs; the value parses."""
+    for workflow in ("deploy.yml", "scheduled.yml"):
+        jobs = load(workflow)["jobs"]
+        assert jobs["clock"]["outputs"] == {"today": "${{ steps.now.outputs.today }}"}
+        callers = {name: job for name, job in jobs.items() if job.get("uses") == STACK_WORKFLOW}
+        assert callers
+        for name, job in callers.items():
+            assert job["with"]["today"] == PINNED and "clock" in upstream(jobs, name), f"{workflow}:{name}"
+            assert "clock" in ([job["needs"]] if isinstance(job["needs"], str) else job["needs"]), f"{workflow}:{name}"
+    due = load("scheduled.yml")["jobs"]["due"]
+    assert due["env"]["TODAY"] == PINNED and due["needs"] == "clock"
+    checks = [line for step in due["steps"] for line in step.get("run", "").splitlines() if "offline.rotation_status" in line]
+    assert len(checks) == 2 and all('--today "$TODAY"' in line for line in checks)
+    stack = load("pulumi-stack.yml")
+    assert stack[True]["workflow_call"]["inputs"]["today"]["type"] == "string"  # YAML 1.1 reads `on` as true
+    steps_ = stack["jobs"]["pulumi"]["steps"]
+    [cli] = [s for s in steps_ if s.get("uses", "").startswith("pulumi/actions@")]
+    assert cli["env"] == {CLOCK_VARIABLE: "${{ inputs.today }}"}
+    assert not any("pulumi " in s.get("run", "") for s in steps_)
+    code, _, written = run_step("deploy.yml", "clock", "now", {}, tmp_path / "clock")
+    assert code == 0 and today_from({CLOCK_VARIABLE: written["today"]}).isoformat() == written["today"]
 
 
 def upstream(jobs: dict[str, Any], name: str) -> set[str]:
