@@ -103,9 +103,9 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
             "secret-family",
             without=("SECRET_BUNDLE_READ", *unless_deleting("SECRET_DELETE", "SECRET_VERSION_DELETE")),
         ),
-        # A JWT rotation retires the generation before last, so even a deployer that may delete
-        # nothing else must delete JWT generations. A name pattern cannot tell the retired one from
-        # the current one (names are fixed, the current generation moves): it covers them all.
+        # A JWT rotation retires the generation before the previous one, so even a deployer that may
+        # delete nothing else must delete JWT generations. A name pattern cannot tell the retired one
+        # from the live ones (names are fixed, the signing generation moves): it covers them all.
         *(() if may_delete else (Grant("manage", "secrets", only="SECRET_DELETE", named="*.jwt-secret*"),)),
         Grant("manage", "policies"),  # the environment's own policies only (target.policy.name)
         # The environment's Notifications topic, its mail subscriptions and its Events rule, deletion
@@ -140,7 +140,7 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
         "protect": True,
         "keyRotation": {"automatic": True, "intervalDays": 90},
         # A leaked signing secret forges tokens until it rotates: monthly in production; the
-        # previous generation stays readable a whole period, far longer than any token lives.
+        # previous generation stays accepted until the next rotation, far longer than any token lives.
         "secrets": {
             "preventReuse": True,
             "preventReuseOfDeletedVersions": True,

@@ -2,7 +2,6 @@
 
 import itertools
 import json
-from datetime import date
 
 import pytest
 
@@ -10,6 +9,7 @@ from components import iam
 from components.naming import PROJECT
 from offline.access import FAMILIES, TARGET_VARIABLES, VERBS, access_matrix, parse
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from tests.conftest import PINNED_TODAY, ROTATED_BEFORE
 
 POLICY = "oci:Identity/policy:Policy"
 
@@ -154,9 +154,9 @@ PREVIEW_USER = "    Allow group 'Default'/'ecommerce-preview' to read "
 
 
 def with_every_kind_of_resource(stack: str) -> ProgramRun:
-    """The stack with mail subscribers, a year after its anchor (a KeyVersion where keys rotate that way)."""
+    """The stack with mail subscribers, after rotations (a KeyVersion)."""
     config = stack_file_config(stack) | {f"{PROJECT}:notifications": {"emails": ["secops@example.com"]}}
-    return run_stack(stack, today=date(2027, 12, 1), config=config)
+    return run_stack(stack, today=PINNED_TODAY, config=config, deployed=ROTATED_BEFORE)
 
 
 def granted(statements: list[str], verb: str) -> set[str]:
