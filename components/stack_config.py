@@ -25,7 +25,8 @@ from components.naming import PROJECT
 from components.settings import ENVIRONMENTS, StackSettings
 from components.settings_errors import SettingsError, describe_errors
 
-# Pins the day key rotation is computed for (YYYY-MM-DD); unset means today, in UTC.
+# Pins the day rotation is decided for (YYYY-MM-DD); unset means today, in UTC. The workflows set it
+# once per run, so that a preview and the update approved after it decide the same rotation.
 CLOCK_VARIABLE: Final = "ECOMMERCE_KMS_VAULT_TODAY"
 
 # Config keys that hold secrets: read apart from the model, never echoed in a message.

@@ -1,10 +1,11 @@
 """Is a rotation due, or overdue? Read from what a stack last deployed, for the scheduled workflow.
 
 Rotations happen when `pulumi up` runs on or after their due day; a stack's outputs keep the
-`nextDue` of its last update (`keyRotation`, `jwtRotation`). Due: that day has come, so the
-workflow runs `pulumi up`. Overdue: it passed more than a few days ago and no update has carried
-it out since (a schedule switched off, an approval never given, a run that keeps failing).
-Nothing else would say so, so the workflow fails loudly.
+`nextDue` of its last update (`keyRotation`, `jwtRotation`: `intervalDays` after the current one
+took over, components/rotation.py). Due: that day has come, so the workflow runs `pulumi up`.
+Overdue: it passed more than a few days ago and no update has carried it out since (a schedule
+switched off, an approval never given, a run that keeps failing). Nothing else would say so, so
+the workflow fails loudly. The workflow passes `--today`: the one day its whole run decides for.
 
     pulumi stack output --json --stack production > outputs.json
     python -m offline.rotation_status due production outputs.json        prints true or false
