@@ -142,8 +142,10 @@ def test_a_simulated_year_never_refuses_never_skips_and_never_touches_a_live_gen
                 assert new[urn].inputs == old[urn].inputs, (today, urn)
             retired = {generation_of(old[urn].inputs["secretName"]) for urn in old.keys() - new.keys()}
             assert retired == ({was.signing - 1} if jwt_rotates and was.signing else set()), today
-        exported = run.exports["jwtRotation"].value
-        assert (exported["signing"], exported["next"]) == (now.signing, now.signing + 1)
+        exported = run.exports["jwtRotation"]
+        # Read by the scheduled workflow with `pulumi stack output --json`, which shows secrets as "[secret]".
+        assert not exported.secret and not run.exports["keyRotation"].secret
+        assert (exported.value["signing"], exported.value["next"]) == (now.signing, now.signing + 1)
         deployed, before = as_the_engine_hands_them(run), run
     assert Delivered.of(before).signing == sum(rotates for _, _, rotates, _ in YEAR)
 
@@ -170,6 +172,22 @@ def test_a_stack_deployed_by_the_previous_version_publishes_next_before_it_rotat
         assert not {"rotation-anchor", "rotation-interval-days", "rotation-method"} & set(secret.inputs["freeformTags"])
     second = one_service("production", today + timedelta(days=1), as_the_engine_hands_them(first))
     assert Delivered.of(second).keys == {"JWT_SECRET": 3, PREVIOUS_JWT_ENV_VAR: 2, NEXT_JWT_ENV_VAR: 4}
+
+
+def test_a_setting_changed_later_reaches_only_the_next_generation():
+    """A longer jwtLength or other reuse rules, edited on a deployed stack: the live generations' inputs
+    change only where the engine ignores changes (so OCI receives no update, which might regenerate an
+    auto-generated value); a rotation's new generation is created with the new settings."""
+    first = one_service("production", DAY0)
+    edited = {"secrets": {"jwtLength": 24, "preventReuse": False, "preventReuseOfDeletedVersions": False}}
+    later = one_service("production", DAY0 + timedelta(days=30), as_the_engine_hands_them(first), config=edited)
+    old, new = jwt_secrets(first), jwt_secrets(later)
+    assert len(old.keys() & new.keys()) == 2
+    for urn in old.keys() & new.keys():
+        changed = {k for k in old[urn].inputs.keys() | new[urn].inputs.keys() if old[urn].inputs.get(k) != new[urn].inputs.get(k)}
+        assert changed and changed <= set(new[urn].ignore_changes), changed
+    [created] = [new[urn] for urn in new.keys() - old.keys()]
+    assert created.inputs["secretGenerationContext"]["passphraseLength"] == 24 and created.inputs["secretRules"] == []
 
 
 def test_development_never_rotates_its_jwt_secrets_on_its_own():
