@@ -95,10 +95,11 @@ def secret_store(
 def secret_data(service: str, jwt: JwtGenerations) -> list[dict[str, Any]]:
     """Which OCI secret fills which key of the Kubernetes Secret.
 
-    Services sign with JWT_SECRET and accept JWT_SECRET, JWT_SECRET_PREVIOUS (tokens signed before
-    the last rotation) and JWT_SECRET_NEXT (tokens signed by pods that already run after the next
-    one). ESO fails the whole ExternalSecret when one source is missing, so only generations that
-    exist are named: no JWT_SECRET_PREVIOUS before the first rotation.
+    Services sign with JWT_SECRET and accept JWT_SECRET, JWT_SECRET_PREVIOUS (what pods signed with
+    before the last rotation) and JWT_SECRET_NEXT (what pods restarted by the next rotation will sign
+    with): so during any rollout every pod accepts what every other signs with. ESO fails the whole
+    ExternalSecret when one source is missing, so only generations that exist are named: no
+    JWT_SECRET_PREVIOUS before the first rotation.
     """
     by_key = {
         ENV_VAR_OF["jwt-secret"]: jwt.signing,
