@@ -34,6 +34,7 @@ from components.naming import (
     default_namespace,
     oci_secret_name,
 )
+from components.guardrails import AUTHORITY_NAME, Guardrails
 from components.presets import PRESETS, TIERS, PresetName, RoleName, TierName
 from components.rotation import RotationSchedule
 
@@ -344,7 +345,7 @@ class StackSettings(Settings):
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
         self._check_roles()
-        self._check_isolation((info.context or {}).get("siblings", {}))
+        self._check_guardrails((info.context or {}).get("guardrails"))
         return self
 
     def _check_roles(self) -> None:
@@ -368,46 +369,63 @@ class StackSettings(Settings):
                 )
             seen[group] = role
 
-    def _check_isolation(self, siblings: Mapping[str, Mapping[str, Any]]) -> None:
-        """Refuse identifiers that belong to another environment (another stack file, or its default)."""
+    def _check_guardrails(self, guardrails: Guardrails | None) -> None:
+        """Refuse what the guardrail authority (policy/config.json) gives another environment, and a
+        key rotating less often than this environment's ceiling there. None: offline readers of
+        stack files already deployed; the program always passes the authority."""
         namespace = self.kubernetes.namespace
         for other in ENVIRONMENTS:
-            if other == self.environment:
-                continue
-            theirs = siblings.get(other, {})
-            if namespace in (default_namespace(other), theirs.get("namespace")):
+            if other != self.environment and namespace == default_namespace(other):
                 raise _setting_error(
                     "kubernetes.namespace", namespace, f"belongs to {other}: every environment needs its own namespace"
                 )
-            if self.iam.tier == "strict" and self.kubernetes.cluster_id == theirs.get("clusterId"):
-                raise _setting_error(
-                    "kubernetes.clusterId",
-                    self.kubernetes.cluster_id,
-                    f"is {other}'s cluster (Pulumi.{other}.yaml): the strict tier runs on a cluster of its own",
-                )
-            if self.compartment_id == theirs.get("compartmentId"):
-                raise _setting_error(
-                    "compartmentId",
-                    self.compartment_id,
-                    f"is {other}'s compartment (Pulumi.{other}.yaml): every environment needs its own",
-                )
-            if self.kubernetes.cluster_id != theirs.get("clusterId"):
-                continue
-            k = self.kubernetes
-            for key, installs, what in (
-                ("installOperator", k.install_operator, "External Secrets Operator"),
-                ("installReloader", k.install_reloader, "Reloader"),
-            ):
-                if installs and theirs.get(key):
+        if guardrails is None:
+            return
+        own = guardrails.environments.get(self.environment)
+        if own is None:
+            raise _setting_error(
+                "environment", self.environment,
+                f"has no entry in the guardrail authority {AUTHORITY_NAME}; its owners add one in a reviewed commit",
+            )
+        mine = {
+            "compartmentId": (self.compartment_id, own.compartment_id, "compartment"),
+            "kubernetes.clusterId": (self.kubernetes.cluster_id, own.cluster_id, "cluster"),
+            "kubernetes.namespace": (namespace, own.namespace, "namespace"),
+        }
+        for other, theirs in guardrails.others(self.environment).items():
+            owned = {"compartmentId": theirs.compartment_id, "kubernetes.clusterId": theirs.cluster_id,
+                     "kubernetes.namespace": theirs.namespace}
+            for key, (value, allowed, what) in mine.items():
+                # A cluster the authority lists for both environments is shared on purpose.
+                if value == owned[key] and value != allowed:
                     raise _setting_error(
-                        f"kubernetes.{key}",
-                        True,
-                        f"Pulumi.{other}.yaml installs {what} on the same cluster ({self.kubernetes.cluster_id}), and "
-                        f"a second release would collide with the first's cluster-wide objects; one stack per cluster "
-                        f"installs it: keep it in the stack that installed it first and set it to false in the other, "
-                        f"e.g. pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a stack "
-                        f"that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                        key, value,
+                        f"is {other}'s {what} in the guardrail authority {AUTHORITY_NAME}; {self.environment}'s "
+                        f"is {allowed} (moving {self.environment} is a reviewed change of {AUTHORITY_NAME} first)",
                     )
+            k = self.kubernetes
+            if k.cluster_id == theirs.cluster_id and theirs.installs_operators:
+                for key, installs, what in (
+                    ("installOperator", k.install_operator, "External Secrets Operator"),
+                    ("installReloader", k.install_reloader, "Reloader"),
+                ):
+                    if installs:
+                        raise _setting_error(
+                            f"kubernetes.{key}", True,
+                            f"{other} installs {what} on this cluster ({k.cluster_id}, {AUTHORITY_NAME}), and a "
+                            f"second release would collide with the first's cluster-wide objects; set it to false: "
+                            f"pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a "
+                            f"stack that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                        )
+        ceiling = guardrails.max_rotation_days.get(self.environment)
+        days = self.key_rotation.interval_days
+        if ceiling is not None and self.key_rotation.automatic and days is not None and days > ceiling:
+            raise _setting_error(
+                "keyRotation.intervalDays", days,
+                f"the guardrail authority {AUTHORITY_NAME} allows {self.environment} at most {ceiling} days between "
+                f"key rotations; set {ceiling} or less: pulumi config set --path 'keyRotation.intervalDays' {ceiling} "
+                f"--stack {self.environment}",
+            )
 
     def rotation_schedule(self, today: date) -> RotationSchedule:
         """The master key's schedule."""

@@ -254,15 +254,6 @@ class PackSession:
         """`--policy-pack-config` with this file content (None: no flag); ConfigRefused where the CLI stops."""
         self._configure(engine_policy_config(self.info, config_text))
 
-    def configure_unchecked(self, config_by_policy: Mapping[str, Mapping[str, Any]]) -> None:
-        """Straight to the pack's Configure, as an engine that validated nothing would send it."""
-        levels = {p.name: p.enforcementLevel for p in self.info.policies}
-        self._configure({
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=levels.get(name, analyzer_pb2.MANDATORY),
-                                            properties=properties(config_by_policy.get(name, {}), False))
-            for name in {*levels, *config_by_policy}
-        })
-
     def _configure(self, policy_config: Mapping[str, analyzer_pb2.PolicyConfig]) -> None:
         try:
             self.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=dict(policy_config)))

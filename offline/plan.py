@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(compare_table(runs, access_matrix(runs)))
         print(timeline_table(runs))
         return 0
-    pack_config = policy_checks.pack_config(args.project_dir)
+    pack_config = policy_checks.pack_config()
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
         print(json.dumps([plan_view(run, findings[run.stack]) for run in runs], indent=2, sort_keys=True))

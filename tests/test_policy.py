@@ -1,15 +1,17 @@
 """The policy pack's rules as plain functions, on plain data: fast unit tests of each rule's logic.
 
 These alone prove nothing about the pack as CrossGuard runs it (proxies, config, encodings):
-`test_policy_protocol.py` does. Also here: the pack's config follows the stacks and passes the
-pack's own checks."""
+`test_policy_protocol.py` does. Also here: the committed pack config (the guardrail authority) is
+well-formed."""
 
 import dataclasses
 import json
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
 
+from components import guardrails
 from offline.harness import STACKS
 from offline.policy_checks import PACK_CONFIG, load_pack_module, pack_config, resources_of, rules
 
@@ -152,10 +154,14 @@ def test_no_mandatory_rule_is_violated_by_the_real_stacks(stack_runs, stack):
     assert [rule.name for rule, _ in found if rule.level == "mandatory"] == []
 
 
-def test_committed_pack_config_follows_the_stack_files_and_passes_the_packs_checks():
-    """policy/config.json is generated (`python -m offline.policy_checks` after changing a stack file),
-    declared only for the policies that read it, and accepted by the pack's own Configure check."""
+def test_the_committed_authority_is_one_entry_per_configured_policy_and_passes_the_schema():
+    """policy/config.json holds the same guardrails for every policy that reads config (the program reads
+    that one entry, components/guardrails.py), valid against the schema the engine is given, and gives each
+    environment a compartment and namespace of its own."""
     committed = json.loads(PACK_CONFIG.read_text())
-    assert committed == pack_config()
     assert set(committed) == {rule.name for rule in rules.RULES if rule.configured}
-    assert pack_config_schema.problems(committed) == []
+    authority = guardrails.parse(committed)
+    assert list(Draft7Validator(pack_config_schema.SCHEMA).iter_errors(committed["key-rotation"])) == []
+    for identifier in ("compartment_id", "namespace"):
+        owned = [getattr(e, identifier) for e in authority.environments.values()]
+        assert len(set(owned)) == len(owned), identifier

@@ -82,7 +82,9 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}kubernetes.namespace = \"ecommerce-production\"", "belongs to production"]),
     ("another environment's compartment", "staging",
      lambda c: c.update({P + "compartmentId": stack_file_config("production")[P + "compartmentId"]}), None,
-     [f"{P}compartmentId", "is production's compartment (Pulumi.production.yaml)"]),
+     [f"{P}compartmentId", "is production's compartment in the guardrail authority policy/config.json; staging's is"]),
+    ("a key rotating less often than the authority allows", "staging", setting("keyRotation.intervalDays", 200), None,
+     [f"{P}keyRotation.intervalDays = 200", "policy/config.json allows staging at most 180 days"]),
     ("missing database URLs", "staging", lambda c: None,
      {s: URL for s in DEFAULT_SERVICES if s not in ("auth-service", "cart-service")},
      ["no URL for auth-service", "no URL for cart-service",
@@ -96,10 +98,9 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
     ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
      [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
-    ("two stacks install the operator on one cluster", "staging",
+    ("a neighbour on production's cluster", "staging",
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.installOperator = true", "Pulumi.production.yaml installs External Secrets Operator",
-      "pulumi config set --path 'kubernetes.installOperator' false --stack staging", "UNINSTALLS"]),
+     [f"{P}kubernetes.clusterId", "is production's cluster in the guardrail authority policy/config.json"]),
     ("unknown allowReplacement entry", "staging", setting("allowReplacement", ["compartmentId"]), None,
      [f"{P}allowReplacement.0 = \"compartmentId\"", "'vaultType'"]),
     ("unknown access tier", "staging", setting("iam.tier", "paranoid"), None,
@@ -117,7 +118,7 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}iam.breakGlassGroup = \"ecommerce-production-secret-admins\"", "is also iam.adminGroup"]),
     ("strict tier on another stack's cluster", "production",
      setting("kubernetes.clusterId", stack_file_config("staging")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.clusterId", "is staging's cluster (Pulumi.staging.yaml)", "a cluster of its own"]),
+     [f"{P}kubernetes.clusterId", "is staging's cluster in the guardrail authority", "production's is"]),
 ]
 
 
