@@ -33,8 +33,6 @@ pulumi.export("reloadAnnotations", environment_vault.reload_annotations)
 pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
 # Read back by the next update's replacement guard.
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
-# For a tenancy administrator to grant the CI identity before its first `pulumi up`.
-pulumi.export("deployerPolicy", environment_vault.deployer_statements)
 # The scheduled workflow compares nextDue with the calendar: a rotation overdue is an alarm. The
 # next update's guard reads jwtRotation's period: a generation must never be skipped.
 pulumi.export("keyRotation", settings.rotation_schedule(inputs.today).summary())

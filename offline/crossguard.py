@@ -206,6 +206,8 @@ class PackSession:
 
     run: ProgramRun
     database_urls: Mapping[str, str] | None = None
+    # The Pulumi project of the run: the main program's, or the IAM program's.
+    project: str = PROJECT
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
 
@@ -217,7 +219,7 @@ class PackSession:
             PATH=f"{python.parent}{os.pathsep}{environ.get('PATH', '')}",
             VIRTUAL_ENV=str(python.parent.parent),
             PULUMI_ORGANIZATION="organization",
-            PULUMI_PROJECT=PROJECT,
+            PULUMI_PROJECT=self.project,
             PULUMI_STACK=self.run.stack,
             PULUMI_DRY_RUN="true",
             PULUMI_CONFIG=json.dumps(config),
@@ -229,7 +231,7 @@ class PackSession:
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self._port()}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.run.stack, project=PROJECT, organization="organization", dry_run=True,
+            stack=self.run.stack, project=self.project, organization="organization", dry_run=True,
             config=config, config_secret_keys=secret_keys,
         ))
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())

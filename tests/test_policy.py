@@ -82,9 +82,9 @@ def test_every_secret_uses_the_stacks_own_vault_and_key(stack_runs):
     assert rules.secrets_use_own_vault_and_key(broken, CTX) == [f"{broken[first].name}: keyId must come from this stack's own key"]
 
 
-def test_iam_statements_are_isolated(stack_runs):
+def test_iam_statements_are_isolated(iam_runs):
     """Bare any-user and statements naming another environment are refused."""
-    policy = resource(stack_runs["staging"], rules.POLICY)
+    policy = resource(iam_runs["staging"], rules.POLICY)
     assert rules.iam_statements_isolated(policy, CTX) == []
     bare = changed(policy, statements=["Allow any-user to read secret-bundles in compartment id x"])
     assert "grants everyone" in rules.iam_statements_isolated(bare, CTX)[0]
@@ -94,9 +94,9 @@ def test_iam_statements_are_isolated(stack_runs):
     assert all("names production's" in m for m in rules.iam_statements_isolated(pointed, CTX))
 
 
-def test_shared_clusters_are_not_reported_as_foreign(stack_runs):
+def test_shared_clusters_are_not_reported_as_foreign(iam_runs):
     """Environments may share one cluster; only identifiers that differ from this environment's count."""
-    policy = resource(stack_runs["staging"], rules.POLICY)
+    policy = resource(iam_runs["staging"], rules.POLICY)
     environments = {env: dict(ids) for env, ids in CONFIG["environments"].items()}
     environments["production"]["clusterId"] = environments["staging"]["clusterId"]
     ctx = rules.Context(environments=environments, max_rotation_days=CTX.max_rotation_days)
@@ -134,17 +134,17 @@ def test_only_oci_generated_jwt_generations_may_go_unprotected_in_production(sta
     assert rules.production_is_protected(dataclasses.replace(tagged_url, protect=False), CTX)
 
 
-def test_advisories_for_production_hsm_and_deny_statements(stack_runs):
+def test_advisories_for_production_hsm_and_deny_statements(stack_runs, iam_runs):
     """Production keys outside HSM, and production without Deny statements in any policy, are reported."""
     key = resource(stack_runs["production"], rules.KEY)
     assert rules.production_key_in_hsm(key, CTX) == []
     assert rules.production_key_in_hsm(changed(key, protectionMode="SOFTWARE"), CTX)
-    resources = resources_of(stack_runs["production"])
+    resources = resources_of(iam_runs["production"])
     assert rules.production_has_deny_statements(resources, CTX)
-    policy = resource(stack_runs["production"], rules.POLICY)
+    policy = resource(iam_runs["production"], rules.POLICY)
     deny = dataclasses.replace(policy, urn=f"{policy.urn}-deny", props={"statements": ["Deny any-user to read secret-family in tenancy"]})
     assert rules.production_has_deny_statements([*resources, deny], CTX) == []
-    assert rules.production_has_deny_statements(resources_of(stack_runs["staging"]), CTX) == []
+    assert rules.production_has_deny_statements(resources_of(iam_runs["staging"]), CTX) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
+from components.iam_settings import IAM_PROJECT
 from components.naming import DEFAULT_SERVICES
 from offline.crossguard import PACK_DIR, ConfigRefused, Diagnostic, PackSession, properties, sync_pack_environment
 from offline.harness import (
@@ -28,16 +29,11 @@ from tests.conftest import PINNED_TODAY
 URLS = placeholder_database_urls(DEFAULT_SERVICES)
 
 
-@pytest.fixture(scope="module")
-def packs(stack_runs) -> Iterator[dict[str, PackSession]]:
-    """One pack per stack, launched concurrently, configured with the committed policy/config.json.
-
-    Each is handed its stack's database URLs (the mocks' placeholders) as the engine hands them:
-    decrypted, in PULUMI_CONFIG; they serve as canaries for any secret value the pack might print.
-    """
+def launched(make: Callable[[str], PackSession]) -> Iterator[dict[str, PackSession]]:
+    """One pack per stack, launched concurrently, configured with the committed policy/config.json."""
     sync_pack_environment()
     with ThreadPoolExecutor(len(STACKS)) as pool:
-        sessions = dict(zip(STACKS, pool.map(lambda s: PackSession(stack_runs[s], database_urls=URLS), STACKS), strict=True))
+        sessions = dict(zip(STACKS, pool.map(make, STACKS), strict=True))
     try:
         for session in sessions.values():
             session.configure(PACK_CONFIG.read_text())
@@ -45,6 +41,24 @@ def packs(stack_runs) -> Iterator[dict[str, PackSession]]:
     finally:
         for session in sessions.values():
             session.close()
+
+
+@pytest.fixture(scope="module")
+def packs(stack_runs) -> Iterator[dict[str, PackSession]]:
+    """The environment stacks' packs. Each is handed its stack's database URLs (the mocks' placeholders) as the
+    engine hands them: decrypted, in PULUMI_CONFIG; they serve as canaries for any secret value the pack might print.
+    """
+    yield from launched(lambda s: PackSession(stack_runs[s], database_urls=URLS))
+
+
+@pytest.fixture(scope="module")
+def iam_packs(iam_runs) -> Iterator[dict[str, PackSession]]:
+    """The IAM stacks' packs: the IAM program's CI job runs the same pack with the same config."""
+    yield from launched(lambda s: PackSession(iam_runs[s], project=IAM_PROJECT))
+
+
+# Rules about IAM policies: they fire in the IAM program's stacks, where the policies are.
+IAM_RULES = ("iam-isolation", "production-deny")
 
 
 def verdicts(found: list[Diagnostic]) -> list[tuple[str, str, str]]:
@@ -64,13 +78,20 @@ def test_the_real_stacks_get_the_plans_verdicts_through_the_protocol(stack_runs,
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_iam_stacks_get_the_plans_verdicts_through_the_protocol(iam_runs, iam_packs, stack):
+    """The IAM program's stacks through the same pack: exactly the offline verdicts, no mandatory violation."""
+    found = verdicts(iam_packs[stack].analyze(iam_runs[stack].registrations))
+    assert found == plan_verdicts(iam_runs[stack])
+    assert [v for v in found if v[1] == "mandatory"] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_a_first_preview_defers_what_is_unknown_and_violates_nothing(stack_runs, packs, stack):
     """Nothing created yet: statements reach the pack as the unknown sentinel; rules reading them wait for
     `pulumi up` (an advisory "can't run ... during preview"), every other verdict is the plan's."""
     run = run_stack(stack, today=PINNED_TODAY, first_preview=True)
     found = packs[stack].analyze(run.registrations, first_preview=True)
     deferred = {d.policy for d in found if "can't be known during preview" in d.message}
-    assert "iam-isolation" in deferred
     assert all(d.level == "advisory" for d in found)
     decided = [d for d in found if d.policy not in deferred]
     # What no unknown value decides is decided as on a deployed stack.
@@ -174,24 +195,25 @@ def test_every_rule_has_a_broken_case_through_the_protocol():
 
 @pytest.mark.parametrize(("rule", "stack", "broken", "expected"), BROKEN,
                          ids=[f"{rule}-{i}" for i, (rule, *_) in enumerate(BROKEN)])
-def test_each_rule_fires_on_its_broken_case(stack_runs, packs, rule, stack, broken, expected):
+def test_each_rule_fires_on_its_broken_case(stack_runs, iam_runs, packs, iam_packs, rule, stack, broken, expected):
     """The rule reports the broken resource at its own level, with values printed as values (no proxy, no 90.0)."""
-    found = [d for d in packs[stack].analyze(broken(stack_runs[stack])) if d.policy == rule]
+    runs, sessions = (iam_runs, iam_packs) if rule in IAM_RULES else (stack_runs, packs)
+    found = [d for d in sessions[stack].analyze(broken(runs[stack])) if d.policy == rule]
     level = next(r.level for r in rules.RULES if r.name == rule)
     assert found and all(d.level == level for d in found)
     assert any(expected in d.message for d in found), [d.message for d in found]
     assert not any("object at 0x" in d.message or re.search(r"\d\.0\b", d.message) for d in found)
 
 
-def test_deny_statements_in_any_of_productions_policies_satisfy_the_advisory(stack_runs, packs):
+def test_deny_statements_in_any_of_productions_policies_satisfy_the_advisory(iam_runs, iam_packs):
     """Deny statements may live in an IAM policy of their own: production-deny looks across all of them."""
-    run = stack_runs["production"]
+    run = iam_runs["production"]
     [policy] = [p for p in run.of_type(rules.POLICY) if p.inputs["name"] == "ecommerce-production-secrets-access"]
     deny_policy = dataclasses.replace(
         policy, name=f"{policy.name}-deny", urn=f"{policy.urn}-deny",
         inputs={**policy.inputs, "statements": ["Deny any-user to read secret-family in tenancy where all {request.principal.type = 'workload'}"]},
     )
-    found = packs["production"].analyze([*run.registrations, deny_policy])
+    found = iam_packs["production"].analyze([*run.registrations, deny_policy])
     assert [d for d in found if d.policy == "production-deny"] == []
 
 
