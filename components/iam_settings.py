@@ -36,7 +36,8 @@ from components.settings_errors import SettingsError, describe_errors
 from components.stack_config import parse_config_value
 
 IAM_PROJECT: Final = "ecommerce-kms-vault-iam"
-IAM_STACK_FILES: Final = "iam/Pulumi.{stack}.yaml"
+IAM_DIRECTORY: Final = "iam"
+IAM_STACK_FILES: Final = IAM_DIRECTORY + "/Pulumi.{stack}.yaml"
 
 GroupName = Annotated[
     str, _matches(_IAM_NAME, "an OCI group name: a letter or digit, then letters, digits, '_', '.', '-' (at most 100)")
@@ -153,7 +154,7 @@ def load_iam_settings(config: dict[str, Any], stack: str, authority: guardrails.
         return IamStackSettings.model_validate(data, context={"stack": stack, "guardrails": authority})
     except ValidationError as error:
         file = IAM_STACK_FILES.format(stack=stack)
-        raise SettingsError(stack, describe_errors(error, stack, model=IamStackSettings, project=IAM_PROJECT), file) from None
+        raise SettingsError(stack, describe_errors(error, stack, model=IamStackSettings, project=IAM_PROJECT, directory=IAM_DIRECTORY), file) from None
 
 
 def read_iam_settings() -> IamStackSettings:

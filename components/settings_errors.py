@@ -27,11 +27,13 @@ class SettingsError(pulumi.RunError):
         super().__init__("\n".join(lines))
 
 
-def _fix(stack: str, key: str, kind: str) -> str:
+def _fix(stack: str, key: str, kind: str, directory: str = "") -> str:
+    """The command that fixes `key`, run from the repository root; `directory`: the Pulumi project's, if not the root."""
     path = re.sub(r"\.([0-9]+)", r"[\1]", key)  # Pulumi's path syntax for list items: services[1]
+    pulumi = f"pulumi -C {directory}" if directory else "pulumi"
     if kind == "extra_forbidden":
-        return f"remove it: pulumi config rm --path '{path}' --stack {stack}"
-    return f"fix: pulumi config set --path '{path}' <value> --stack {stack} (or edit Pulumi.{stack}.yaml)"
+        return f"remove it: {pulumi} config rm --path '{path}' --stack {stack}"
+    return f"fix: {pulumi} config set --path '{path}' <value> --stack {stack} (or edit {directory + '/' if directory else ''}Pulumi.{stack}.yaml)"
 
 
 def shown(value: Any) -> str:
@@ -66,10 +68,10 @@ SECRET_SHOWN = "[secret]"
 
 def describe_errors(
     error: ValidationError, stack: str, secret_keys: frozenset[str] = frozenset(), model: Any = StackSettings,
-    project: str = PROJECT,
+    project: str = PROJECT, directory: str = "",
 ) -> list[str]:
-    """One line per problem (keys of `model`, in `project`'s namespace); the value of a key Pulumi holds
-    as a secret shows as [secret]."""
+    """One line per problem (keys of `model`, in `project`'s namespace, whose Pulumi project is in `directory`
+    of the repository, "" for its root); the value of a key Pulumi holds as a secret shows as [secret]."""
     problems = []
     for detail in error.errors():
         ctx = detail.get("ctx") or {}
@@ -85,5 +87,5 @@ def describe_errors(
         allowed = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
         secret = key.split(".")[0] in secret_keys
         value_part = "" if detail["type"] == "missing" else f" = {SECRET_SHOWN if secret else shown(value)}"
-        problems.append(f"{project}:{key}{value_part}: {message}{allowed}; {_fix(stack, key, detail['type'])}")
+        problems.append(f"{project}:{key}{value_part}: {message}{allowed}; {_fix(stack, key, detail['type'], directory)}")
     return problems

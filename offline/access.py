@@ -443,7 +443,7 @@ THROUGH_THE_CLUSTER: Final = Chain(
     "SecretStore reads every service secret) and read the Secrets they become",
     "a deployer whose Kubernetes role in the namespace may manage SecretStores, ExternalSecrets and the sync "
     "service account but not read Secrets, create pods or bind roles, with ESO and Reloader installed by the "
-    "platform team (docs/isolation.md, 'Closing the cluster chain')",
+    "platform team (deployer-access.yaml of `offline.plan --out`; docs/isolation.md, 'Closing the cluster chain')",
 )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.cluster_access import deployer_access
 from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
@@ -135,6 +136,10 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=True))
     # The IAM program's statements for this environment (an IAM administrator applies them).
     written[1].write_text(iam_policy_text(run_iam_stack(run.stack)))
+    # What the platform team applies to close the deployer's chain through the cluster (docs/isolation.md).
+    written.append(folder / "deployer-access.yaml")
+    namespace = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].inputs["metadata"]["namespace"]
+    written[-1].write_text(yaml.safe_dump_all(deployer_access(run.stack, namespace), sort_keys=True))
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
         path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=True))
