@@ -118,11 +118,22 @@ class IamStackSettings(Settings):
     def _cross_field_rules(self, info: ValidationInfo) -> "IamStackSettings":
         self._check_roles()
         k = self.kubernetes
+        authority: guardrails.Guardrails | None = (info.context or {}).get("guardrails")
         check_owned(
             self.environment,
             {"compartmentId": self.compartment_id, "kubernetes.clusterId": k.cluster_id, "kubernetes.namespace": k.namespace},
-            (info.context or {}).get("guardrails"),
+            authority,
         )
+        # The strict tier's promise (only its own workload reads) needs a cluster nobody else deploys to.
+        sharing = sorted(other for other, theirs in (authority.others(self.environment) if authority else {}).items()
+                         if theirs.cluster_id == k.cluster_id)
+        if self.iam.tier == "strict" and sharing:
+            raise _setting_error(
+                "iam.tier", "strict",
+                f"needs a cluster of its own, and {guardrails.AUTHORITY_NAME} lists {k.cluster_id} for "
+                f"{', '.join(sharing)} too; give {self.environment} its own cluster there (a reviewed change) "
+                "or choose another iam.tier",
+            )
         return self
 
     def _check_roles(self) -> None:

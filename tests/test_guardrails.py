@@ -4,6 +4,10 @@ stack, whichever stack is planned, and nothing regenerates the authority from th
 import copy
 import hashlib
 import json
+import os
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +15,7 @@ from components import guardrails
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
 from offline import plan, report
-from offline.harness import run_program, run_stack, stack_file_config
+from offline.harness import PROJECT_DIR, run_program, run_stack, stack_file_config
 from offline.policy_checks import PACK_CONFIG
 from tests.conftest import PINNED_TODAY
 
@@ -82,11 +86,25 @@ def test_without_a_readable_authority_nothing_is_deployed(monkeypatch, tmp_path,
 
 
 def test_nothing_rewrites_the_authority_from_the_stack_files(tmp_path, capsys):
-    """The offline commands read the committed authority and write none of it: a stack edited to 200 days
-    stays refused, by the program (test_settings) and by the pack with this very file (test_policy_protocol)."""
+    """A copy of the project whose staging stack asks for a 200-day key (moderate promises 180): every offline
+    command run on it leaves the committed authority as it was, the plan refuses the stack, and no code of the
+    project writes the authority (the pack refuses such a key with this very file: test_policy_protocol)."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", ".tools"))
+    stack_file = project / "Pulumi.staging.yaml"
+    stack_file.write_text(stack_file.read_text().replace("keyRotation:\n", "keyRotation:\n    intervalDays: 200\n", 1))
     before = hashlib.sha256(PACK_CONFIG.read_bytes()).hexdigest()
-    plan.main(["all", "--out", str(tmp_path)])
+    assert plan.main(["staging", "--project-dir", str(project), "--out", str(tmp_path / "out")]) == 1
+    assert "policy/config.json allows staging at most 180 days" in capsys.readouterr().err
+    plan.main(["all", "--out", str(tmp_path / "committed")])
     report.render_docs()
     capsys.readouterr()
     assert hashlib.sha256(PACK_CONFIG.read_bytes()).hexdigest() == before
     assert json.loads(PACK_CONFIG.read_text())["key-rotation"]["maxRotationDays"] == {"production": 90, "staging": 180}
+    sources = []
+    for folder, subfolders, files in os.walk(PROJECT_DIR):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]  # .venv, .tools, .git
+        sources += [Path(folder) / f for f in files if f.endswith(".py")]
+    writers = [path for path in sources
+               if re.search(r"config\.json.*(write|dump)|(PACK_CONFIG|AUTHORITY_FILE)\.write", path.read_text())]
+    assert writers == []

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from components import guardrails
 from components.iam_settings import IAM_PROJECT
 from components.settings_errors import SettingsError
 from offline.harness import IAM_DIR, STACKS, run_iam_stack, stack_file_config
@@ -79,3 +80,17 @@ def test_the_iam_program_writes_the_environments_policies_in_its_compartment_fro
     [provider] = run.of_type("pulumi:providers:oci")
     assert provider.inputs["region"] == stack_file_config(stack, IAM_DIR)[P + "homeRegion"]
     assert {p.provider.rsplit("::", 1)[0] for p in policies} == {provider.urn}
+
+
+def test_the_strict_tier_is_refused_on_a_cluster_the_authority_shares(monkeypatch):
+    """Production (strict) on a cluster the authority also lists for staging: its IAM stack is refused, since
+    staging's deployer and workloads would share production's cluster."""
+    authority = guardrails.load()
+    environments = dict(authority.environments)
+    environments["staging"] = environments["staging"].model_copy(
+        update={"cluster_id": environments["production"].cluster_id})
+    monkeypatch.setattr(guardrails, "load", lambda: authority.model_copy(update={"environments": environments}))
+    with pytest.raises(SettingsError) as refused:
+        run_iam_stack("production")
+    assert f"{P}iam.tier = \"strict\": needs a cluster of its own" in str(refused.value)
+    assert "staging" in str(refused.value)
