@@ -176,16 +176,21 @@ def test_the_pack_runs_where_the_policy_pack_is_passed():
 
 
 def test_iam_is_applied_only_in_its_own_gated_environment():
-    """The IAM program's update runs in `iam-<stack>` (IAM-administrator credentials, its own reviewers), on
-    the IAM project, one environment at a time; no other workflow touches the IAM project."""
-    job = load("iam.yml")["jobs"]["iam"]
-    assert job["environment"] == "iam-${{ matrix.stack }}" and job["strategy"]["max-parallel"] == 1
-    [up] = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-    assert up["with"]["work-dir"] == "iam" and up["with"]["command"] == "up"
+    """The IAM program is previewed with read-only credentials (`iam-<stack>-preview`), then updated in
+    `iam-<stack>` (IAM-administrator credentials, its own reviewers), one environment at a time, after every
+    preview; both jobs run the same steps on the IAM project, and no other workflow touches it."""
+    iam = load("iam.yml")["jobs"]
+    preview, up = iam["preview"], iam["up"]
+    assert preview["environment"] == "iam-${{ matrix.stack }}-preview" and preview["strategy"]["matrix"]["command"] == ["preview"]
+    assert up["environment"] == "iam-${{ matrix.stack }}" and up["strategy"]["matrix"]["command"] == ["up"]
+    assert up["needs"] == "preview" and up["strategy"]["max-parallel"] == 1
+    assert preview["steps"] == up["steps"] and preview["strategy"]["matrix"]["stack"] == up["strategy"]["matrix"]["stack"]
+    [step] = [s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert step["with"]["work-dir"] == "iam" and step["with"]["command"] == "${{ matrix.command }}"
     assert (PROJECT_DIR / "iam" / "Pulumi.yaml").exists()
     for workflow, name, other in jobs():
         if workflow != "iam.yml":
-            assert "iam" not in str(other.get("environment", "")).split("-")[0], f"{workflow}:{name}"
+            assert not str(other.get("environment", "")).startswith("iam-"), f"{workflow}:{name}"
             assert all(s.get("with", {}).get("work-dir") != "iam" for s in other.get("steps", [])), f"{workflow}:{name}"
 
 
