@@ -32,8 +32,6 @@ pulumi.export("reloadAnnotations", environment_vault.reload_annotations)
 pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
 # Read back by the next update's replacement guard.
 pulumi.export(FIXED_OUTPUT, fixed_values(settings))
-# For a tenancy administrator to grant the CI identity before its first `pulumi up`.
-pulumi.export("deployerPolicy", environment_vault.deployer_statements)
 # The rotation clock: the next update reads which key version and JWT generation are current and
 # since when; the scheduled workflow compares nextDue with the calendar (overdue is an alarm).
 pulumi.export(KEY_OUTPUT, environment_vault.key_rotation)

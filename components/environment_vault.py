@@ -1,9 +1,11 @@
 """EnvironmentVault: one environment's complete secrets setup, as one Pulumi component.
 
 Inside the environment's compartment: a KMS vault and AES-256 master key with its rotation,
-the secrets of every service encrypted with that key, the IAM policy that lets only this
-environment's sync identity read them, and in its Kubernetes namespace the SecretStore and
-ExternalSecrets that turn them into the Kubernetes Secrets the services read.
+the secrets of every service encrypted with that key, and in its Kubernetes namespace the
+SecretStore and ExternalSecrets that turn them into the Kubernetes Secrets the services read.
+It writes no IAM: the policies that let this environment's sync identity read the secrets (and
+let this program's deployer create them) are the IAM program's (`iam/`, docs/isolation.md), which
+an IAM administrator applies first.
 
 The vault and the key are protected in every stack, because replacing either replaces every
 secret; what a setting may replace is decided by `components/replacement_guard.py`, and every
@@ -14,7 +16,6 @@ rotation clock (components/rotation.py).
 
 import base64
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,24 +24,19 @@ import pulumi_kubernetes as kubernetes
 import pulumi_oci as oci
 from pulumi import Output, ResourceOptions
 
-from components import iam, manifests, notifications
+from components import manifests, notifications
 from components.naming import (
     COMPONENT_TYPE,
     SecretKind,
     child_name,
-    deny_policy_name,
-    environment_prefix,
-    events_policy_name,
     events_topic_name,
     key_name,
     kubernetes_secret_name,
     oci_secret_name,
-    policy_name,
     secret_path,
     secret_resource_name,
     vault_name,
 )
-from components.presets import TIERS
 from components.providers import Providers
 from components.replacement_guard import DeployedState, Replaced, unprotected
 from components.rotation import key_version_name
@@ -72,7 +68,6 @@ class EnvironmentVault(pulumi.ComponentResource):
     kubernetes_secrets: dict[str, str]
     reload_annotations: dict[str, dict[str, str]]
     notification_topic_id: Output[str]
-    deployer_statements: list[str]
     key_rotation: Output[dict[str, Any]]
     jwt_rotation: Output[dict[str, Any]]
 
@@ -122,29 +117,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         protect_urls = s.protect and "secrets" not in lifted
         urls = {service: secret_of.database_url(service, args.database_urls[service], protect_urls) for service in s.services}
 
-        identity = iam.SyncIdentity(
-            cluster_id=s.kubernetes.cluster_id,
-            namespace=s.kubernetes.namespace,
-            service_account=s.kubernetes.service_account,
-        )
-        policy_of = _PolicyFactory(self, name, s.compartment_id, tags, args.providers.home_region)
-        policy = policy_of(
-            "secrets-access",
-            policy_name(env),
-            f"Who may read and manage the {env} secrets ({s.iam.tier} tier; managed by Pulumi)",
-            Output.all(vault.id, key.id).apply(lambda ids: self._allow_statements(s, identity, *ids)),
-        )
-        if s.iam.deny_other_workloads:
-            # A policy of its own: once Deny policies are enabled, only administrators may change a
-            # policy holding a Deny statement, and the Allows must stay editable by the deployer.
-            policy_of(
-                "secrets-deny",
-                deny_policy_name(env),
-                f"Keeps every other workload away from the {env} secrets (managed by Pulumi)",
-                iam.deny_statements(identity, s.compartment_id),
-            )
-
-        self.notification_topic_id = self._notifications(name, s, tags, in_region, policy_of)
+        self.notification_topic_id = self._notifications(name, s, tags, in_region)
 
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
 
@@ -178,11 +151,11 @@ class EnvironmentVault(pulumi.ComponentResource):
                     kind=manifest["kind"],
                     metadata=manifest["metadata"],
                     spec=manifest["spec"],
-                    # Waiting for the secrets and the policy lets the first sync succeed instead of
-                    # failing and backing off; and a rotation's new generation exists before any
-                    # Secret names it.
+                    # Waiting for the secrets lets the first sync succeed instead of failing and
+                    # backing off (the IAM program granted the sync identity's reads before the first
+                    # deployment); and a rotation's new generation exists before any Secret names it.
                     opts=self.child_options(
-                        args.providers.cluster, depends_on=[store, policy, urls[service], *jwts.values()]
+                        args.providers.cluster, depends_on=[store, urls[service], *jwts.values()]
                     ),
                 )
             return Output.all(**signing)
@@ -200,7 +173,6 @@ class EnvironmentVault(pulumi.ComponentResource):
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
         # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
         self.reload_annotations = {service: dict(manifests.RELOADER_SEARCH) for service in s.services}
-        self.deployer_statements = self._deployer_statements(s)
         self.register_outputs(
             {
                 "notification_topic_id": self.notification_topic_id,
@@ -211,7 +183,6 @@ class EnvironmentVault(pulumi.ComponentResource):
                 "secret_ids": self.secret_ids,
                 "namespace": self.namespace,
                 "kubernetes_secrets": self.kubernetes_secrets,
-                "deployer_statements": self.deployer_statements,
                 "key_rotation": self.key_rotation,
                 "jwt_rotation": self.jwt_rotation,
             }
@@ -241,28 +212,6 @@ class EnvironmentVault(pulumi.ComponentResource):
             additional_secret_outputs=additional_secret_outputs,
             ignore_changes=ignore_changes,
         )
-
-    @staticmethod
-    def _allow_statements(s: StackSettings, identity: iam.SyncIdentity, vault_id: str, key_id: str) -> list[str]:
-        """The sync identity's statements, then each named group's, by the role the tier gives it."""
-        scope = iam.Scope(s.compartment_id, {"vaults": iam.Match.exactly(vault_id), "keys": iam.Match.exactly(key_id)})
-        roles = TIERS[s.iam.tier]
-        return iam.sync_statements(identity, scope) + [
-            statement
-            for role, group in s.iam.role_groups().items()
-            if role != "deployer"
-            for statement in iam.role_statements(roles[role], iam.group_subject(s.iam.identity_domain, group), scope)
-        ]
-
-    @staticmethod
-    def _deployer_statements(s: StackSettings) -> list[str]:
-        """What the identity running `pulumi up` needs: granted once by a tenancy administrator,
-        before the first deployment (a policy cannot be written by the identity it empowers)."""
-        # Every policy of this environment: secrets access, Events delivery (and Deny, which OCI
-        # lets only administrators write once Deny policies are enabled).
-        scope = iam.Scope(s.compartment_id, {"policies": iam.Match.pattern(environment_prefix(s.environment) + "*")})
-        subject = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
-        return iam.role_statements(TIERS[s.iam.tier]["deployer"], subject, scope)
 
     def _kubernetes_store(
         self,
@@ -323,10 +272,9 @@ class EnvironmentVault(pulumi.ComponentResource):
         s: StackSettings,
         tags: dict[str, str],
         provider: oci.Provider,
-        policy_of: "_PolicyFactory",
     ) -> Output[str]:
-        """The environment's topic, the Events rule feeding it, its mail subscriptions, and the
-        permission the Events service needs to publish; returns the topic's OCID."""
+        """The environment's topic, the Events rule feeding it and its mail subscriptions (the Events
+        service's permission to publish is the IAM program's); returns the topic's OCID."""
         topic = oci.ons.NotificationTopic(
             child_name(name, "events-topic"),
             compartment_id=s.compartment_id,
@@ -360,12 +308,6 @@ class EnvironmentVault(pulumi.ComponentResource):
                 freeform_tags=tags,
                 opts=self.child_options(provider),
             )
-        policy_of(
-            "events-delivery",
-            events_policy_name(s.environment),
-            f"The Events service may publish {s.environment}'s events to its topic (managed by Pulumi)",
-            notifications.delivery_statements(s.compartment_id),
-        )
         return topic.id
 
     def _release(
@@ -390,32 +332,6 @@ class EnvironmentVault(pulumi.ComponentResource):
             # refuses to install over objects another release owns (helm pkg/action/validate.go,
             # checkOwnership): the old release must go first.
             opts=self.child_options(provider, protect=protect, delete_before_replace=True),
-        )
-
-
-class _PolicyFactory:
-    """The IAM policies of one environment: in its compartment, written through the home region,
-    where OCI keeps IAM."""
-
-    def __init__(
-        self, component: EnvironmentVault, name: str, compartment_id: str, tags: dict[str, str], home_region: oci.Provider
-    ):
-        self._component, self._name, self._compartment_id = component, name, compartment_id
-        self._tags, self._home_region = tags, home_region
-
-    def __call__(
-        self, part: str, policy_name: str, description: str, statements: pulumi.Input[Sequence[str]]
-    ) -> oci.identity.Policy:
-        return oci.identity.Policy(
-            child_name(self._name, part),
-            compartment_id=self._compartment_id,
-            name=policy_name,
-            description=description,
-            statements=statements,
-            freeform_tags=self._tags,
-            # Policy names are unique in the tenancy: a replacement (new name or compartment) must
-            # delete the old policy before creating the new one, or OCI refuses the name.
-            opts=self._component.child_options(self._home_region, delete_before_replace=True),
         )
 
 

@@ -1,34 +1,35 @@
 """OCI IAM policy statements for one environment, as pure functions of the tier data.
 
 OCI IAM denies by default, so isolation comes from scoping every Allow to this environment's
-own compartment and, where OCI documents a variable for the resource type, to its own vault
-or key. Who gets what is data (`TIERS` in `components/presets.py`); this module only writes
-it in OCI's grammar: `Allow <subject> to <verb> <resource type> in compartment id <ocid>
+own compartment. Who gets what is data (`TIERS` in `components/presets.py`); this module only
+writes it in OCI's grammar: `Allow <subject> to <verb> <resource type> in compartment id <ocid>
 [where <conditions>]`. No statement ever names another environment, and `any-user` never
 appears without the workload conditions of this environment's sync identity.
 
-Variables, per OCI's Vault and IAM policy references: `target.vault.id` applies to vaults,
-`target.key.id` to keys, `target.policy.name` to policies; secrets, secret versions and
-secret bundles have only `target.secret.name|id`, so they are scoped by the compartment (and,
-where a grant says so, by a name pattern: OCI's `/x*/`, `/*x/`, `/*x*/`,
-https://docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm). A
-condition whose variable does not apply to a request evaluates to false: an Allow narrowed
-that way declines the request (listing vaults has no vault id), a Deny does not apply.
+The IAM program (`iam/`) applies these statements before the environment's vault exists, so no
+statement names an OCID only known afterwards: vaults and keys are scoped by the compartment (the
+environment's own, per the guardrail authority, holding the one vault and key its stack creates),
+and secret bundles by name. Per OCI's Vault policy reference, `target.secret.name` applies to
+secrets, secret versions and secret bundles, with the patterns `/x*/`, `/*x/`, `/*x*/` of the
+Conditions page (https://docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm),
+matched without regard to case. A condition whose variable does not apply to a request
+evaluates to false: an Allow narrowed that way declines the request, a Deny does not apply.
 
 Optional Deny statements (a second line of defence, only where an administrator has enabled
 Deny policies tenancy-wide) refuse every other workload, written with negated conditions on
 this environment's own identifiers so that they too name nothing of another environment.
 """
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from components.naming import oci_secret_name_pattern
 from components.presets import SYNC, Grant, Role
 
-# The documented target variable of each resource type this program narrows by one.
-TARGET_VARIABLE: Final = {"vaults": "target.vault.id", "keys": "target.key.id", "policies": "target.policy.name"}
-NAME_VARIABLE: Final = {"secrets": "target.secret.name"}
+# The documented name variable of each resource type a grant narrows by name (Vault policy reference).
+NAME_VARIABLE: Final = {r: "target.secret.name" for r in ("secrets", "secret-versions", "secret-bundles")}
 
 
 @dataclass(frozen=True)
@@ -48,30 +49,6 @@ class SyncIdentity:
         ]
 
 
-@dataclass(frozen=True)
-class Match:
-    """What a target variable must equal, written as OCI's policy syntax writes it."""
-
-    text: str
-
-    @classmethod
-    def exactly(cls, value: str) -> "Match":
-        return cls(f"'{value}'")
-
-    @classmethod
-    def pattern(cls, glob: str) -> "Match":
-        """OCI's name patterns: `x*` starts with, `*x` ends with, `*x*` contains."""
-        return cls(f"/{glob}/")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """This environment's compartment, and what each target variable its grants narrow by must match."""
-
-    compartment_id: str
-    targets: Mapping[str, Match]
-
-
 def group_subject(identity_domain: str, group: str) -> str:
     return f"group '{identity_domain}'/'{group}'"
 
@@ -84,30 +61,40 @@ def _where(conditions: list[str]) -> str:
     return " where all {" + ", ".join(conditions) + "}"
 
 
-def _narrowing(grant: Grant, scope: Scope) -> list[str]:
+def _narrowing(grant: Grant) -> list[str]:
     conditions = []
-    if grant.resource in TARGET_VARIABLE and not grant.whole_compartment:
-        conditions.append(f"{TARGET_VARIABLE[grant.resource]} = {scope.targets[grant.resource].text}")
     if grant.named is not None:
-        conditions.append(f"{NAME_VARIABLE[grant.resource]} = {Match.pattern(grant.named).text}")
+        conditions.append(f"{NAME_VARIABLE[grant.resource]} = /{grant.named}/")
     if grant.only is not None:
         conditions.append(f"request.permission = '{grant.only}'")
     conditions += [f"request.permission != '{permission}'" for permission in grant.without]
     return conditions
 
 
-def role_statements(role: Role, subject: str, scope: Scope, subject_conditions: tuple[str, ...] = ()) -> list[str]:
+def role_statements(role: Role, subject: str, compartment_id: str, subject_conditions: tuple[str, ...] = ()) -> list[str]:
     """One Allow statement per grant of `role`, for `subject` (narrowed by `subject_conditions`)."""
     return [
-        f"Allow {subject} to {grant.verb} {grant.resource} in compartment id {scope.compartment_id}"
-        + _where([*subject_conditions, *_narrowing(grant, scope)])
+        f"Allow {subject} to {grant.verb} {grant.resource} in compartment id {compartment_id}"
+        + _where([*subject_conditions, *_narrowing(grant)])
         for grant in role.grants
     ]
 
 
-def sync_statements(identity: SyncIdentity, scope: Scope) -> list[str]:
-    """What the External Secrets Operator needs, acting as the sync identity, and no more."""
-    return role_statements(SYNC, "any-user", scope, tuple(identity.conditions()))
+def sync_statements(identity: SyncIdentity, compartment_id: str, services: Sequence[str]) -> list[str]:
+    """What the External Secrets Operator needs, acting as the sync identity, and no more: the values of
+    its environment's service secrets (one name pattern per service), and GetVault for its store check.
+    Any other secret stored in the compartment (a database admin password, another team's token)
+    stays out of its reach."""
+    grants = tuple(
+        expanded
+        for grant in SYNC.grants
+        for expanded in (
+            [dataclasses.replace(grant, named=oci_secret_name_pattern(service)) for service in services]
+            if grant.per_service
+            else [grant]
+        )
+    )
+    return role_statements(dataclasses.replace(SYNC, grants=grants), "any-user", compartment_id, tuple(identity.conditions()))
 
 
 def deny_statements(identity: SyncIdentity, compartment_id: str) -> list[str]:

@@ -43,8 +43,7 @@ def component_name(environment: str) -> str:
 
 
 def environment_prefix(environment: str) -> str:
-    """What the name of every OCI object of the environment starts with (`ecommerce-staging-`):
-    the deployer's policies are narrowed to this prefix (components/presets.py, _deploy)."""
+    """What the name of every OCI object of the environment starts with (`ecommerce-staging-`)."""
     return f"{component_name(environment)}-"
 
 
@@ -62,6 +61,10 @@ def default_namespace(environment: str) -> str:
 
 def policy_name(environment: str) -> str:
     return f"{environment_prefix(environment)}secrets-access"
+
+
+def deployer_policy_name(environment: str) -> str:
+    return f"{environment_prefix(environment)}deployer"
 
 
 def deny_policy_name(environment: str) -> str:
@@ -87,6 +90,12 @@ def oci_secret_name(service: str, kind: SecretKind, generation: int = 0) -> str:
     A rotated JWT secret is a new OCI secret per generation: `auth-service.jwt-secret.v3`.
     """
     return f"{service}.{kind}" + (f".v{generation}" if generation else "")
+
+
+def oci_secret_name_pattern(service: str) -> str:
+    """The OCI name pattern (`x*`: starts with) every secret name of `service` matches, all generations
+    included: what the sync identity's reads are narrowed to (components/iam.py)."""
+    return f"{oci_secret_name(service, 'database-url').split('.')[0]}.*"
 
 
 def secret_resource_name(component: str, service: str, kind: SecretKind, generation: int = 0) -> str:

@@ -1,8 +1,8 @@
 """The named presets a stack picks (`preset: strict | moderate | relaxed`), and the access tiers, as data.
 
 A stack's own values win over its preset's, key by key; the settings model fills in the rest
-from here (`components/settings.py`). Keys are the stack file's camelCase keys. Each preset
-names its access tier (`iam.tier`), which a stack may override like any other key.
+from here (`components/settings.py`). Keys are the stack file's camelCase keys. The access tier
+is the IAM program's setting (`iam.tier` in `iam/Pulumi.<env>.yaml`, components/iam_settings.py).
 
 A tier says, per role, which statements its group gets (`grants`, turned into OCI policy
 statements by `components/iam.py`) and what the product promises that role (`promise`,
@@ -25,20 +25,21 @@ RoleName = Literal["admin", "readers", "breakGlass", "deployer"]
 class Grant:
     """`<verb> <resource type>` in the environment's compartment, narrowed by `components/iam.py`.
 
-    Vaults and keys are narrowed to this environment's own by their documented target variable,
-    except where the request has no target yet (`whole_compartment`: creating one) or never has
-    one (`inspect`: listing). `only` keeps a single permission of the verb; `without` carves
-    permissions out of it (`request.permission` conditions); `named` keeps only targets whose
-    name matches an OCI name pattern (`x*` starts with, `*x` ends with, `*x*` contains).
+    The compartment is the environment's own (the guardrail authority, policy/config.json) and holds
+    the one vault and key its stack creates: no statement names an OCID only known once they exist,
+    so the IAM program can grant before the first deployment. `only` keeps a single permission of the
+    verb; `without` carves permissions out of it (`request.permission` conditions); `named` keeps only
+    targets whose name matches an OCI name pattern (`x*` starts with, `*x` ends with, `*x*` contains);
+    `per_service` makes one statement per service, each narrowed to that service's secret names.
     """
 
     verb: Verb
     resource: str
     only: str | None = None
     without: tuple[str, ...] = ()
-    whole_compartment: bool = False
     # An OCI name pattern the target's name must match (`target.<type>.name = /…/`), where OCI documents one.
     named: str | None = None
+    per_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,21 +58,20 @@ class Role:
     promise: Promise
 
 
-# The console lists vaults and keys with requests that carry no vault or key id, so a
-# condition on one would decline them: listing is granted on the compartment.
-_LIST = (Grant("inspect", "vaults", whole_compartment=True), Grant("inspect", "keys", whole_compartment=True))
+_LIST = (Grant("inspect", "vaults"), Grant("inspect", "keys"))
 
 SYNC: Final = Role(
     "sync identity",
     (
-        Grant("read", "secret-bundles"),  # GetSecretBundleByName: the values ESO copies
+        # GetSecretBundleByName: the values ESO copies, of this environment's services only (by name).
+        Grant("read", "secret-bundles", per_service=True),
         Grant("read", "vaults"),  # GetVault: ESO's store check
     ),
     Promise(read=True, write=False, delete=False),
 )
 
 _READ_VALUES = (
-    Grant("inspect", "vaults", whole_compartment=True),
+    Grant("inspect", "vaults"),
     Grant("read", "vaults"),
     Grant("read", "secret-family"),
 )
@@ -96,8 +96,8 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
         return () if may_delete else permissions
 
     return (
-        Grant("manage", "vaults", without=unless_deleting("VAULT_DELETE"), whole_compartment=True),
-        Grant("manage", "keys", without=unless_deleting("KEY_DELETE"), whole_compartment=True),
+        Grant("manage", "vaults", without=unless_deleting("VAULT_DELETE")),
+        Grant("manage", "keys", without=unless_deleting("KEY_DELETE")),
         Grant(
             "manage",
             "secret-family",
@@ -107,12 +107,13 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
         # delete nothing else must delete JWT generations. A name pattern cannot tell the retired one
         # from the live ones (names are fixed, the signing generation moves): it covers them all.
         *(() if may_delete else (Grant("manage", "secrets", only="SECRET_DELETE", named="*.jwt-secret*"),)),
-        Grant("manage", "policies"),  # the environment's own policies only (target.policy.name)
+        # No IAM at all: a deployer that could write a policy could grant itself anything (CIS OCI
+        # landing zones keep `manage policies` with the IAM administrators); the IAM program does it.
         # The environment's Notifications topic, its mail subscriptions and its Events rule, deletion
         # included in every tier: they hold no data, and the program replaces them when they move.
-        Grant("manage", "ons-topics", whole_compartment=True),
-        Grant("manage", "ons-subscriptions", whole_compartment=True),
-        Grant("manage", "cloudevents-rules", whole_compartment=True),
+        Grant("manage", "ons-topics"),
+        Grant("manage", "ons-subscriptions"),
+        Grant("manage", "cloudevents-rules"),
     )
 
 
@@ -146,7 +147,6 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": True,
             "jwtRotation": {"automatic": True, "intervalDays": 30},
         },
-        "iam": {"tier": "strict"},
     },
     "moderate": {
         "protect": False,
@@ -156,7 +156,6 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": False,
             "jwtRotation": {"automatic": True, "intervalDays": 90},
         },
-        "iam": {"tier": "moderate"},
     },
     "relaxed": {
         "protect": False,
@@ -167,6 +166,5 @@ PRESETS: Final[dict[PresetName, dict[str, Any]]] = {
             "preventReuseOfDeletedVersions": False,
             "jwtRotation": {"automatic": False},
         },
-        "iam": {"tier": "relaxed"},
     },
 }

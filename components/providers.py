@@ -2,8 +2,8 @@
 
 The default `oci` and `kubernetes` providers are disabled in every stack file: whatever OCI
 profile or kubectl context happens to be current must never decide where staging objects
-land. Each environment gets an OCI provider for its region, a second one for the tenancy's
-home region (OCI accepts IAM writes only there), and a Kubernetes provider pinned to its
+land. Each environment gets an OCI provider for its region (it writes no IAM, so it needs none
+for the home region: the IAM program has that one) and a Kubernetes provider pinned to its
 cluster's kubeconfig context. That provider names the cluster by its OCID
 (`cluster_identifier`): pulumi-kubernetes then replaces its objects only when the OCID changes,
 not whenever the kubeconfig or context name does, as a CI job's freshly generated kubeconfig
@@ -22,7 +22,6 @@ from components.settings import StackSettings
 @dataclass(frozen=True)
 class Providers:
     region: oci.Provider
-    home_region: oci.Provider
     cluster: kubernetes.Provider
 
 
@@ -30,7 +29,6 @@ def environment_providers(settings: StackSettings, kubeconfig: pulumi.Output[str
     env = settings.environment
     return Providers(
         region=oci.Provider(f"oci-{env}", region=settings.region, config_file_profile=settings.oci_profile),
-        home_region=oci.Provider(f"oci-{env}-home", region=settings.home_region, config_file_profile=settings.oci_profile),
         cluster=kubernetes.Provider(
             f"kubernetes-{env}",
             context=settings.kubernetes.context,

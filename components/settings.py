@@ -33,7 +33,8 @@ from components.naming import (
     default_namespace,
     oci_secret_name,
 )
-from components.presets import PRESETS, TIERS, PresetName, RoleName, TierName
+from components.guardrails import AUTHORITY_NAME, Guardrails
+from components.presets import PRESETS, PresetName
 from components.rotation import Schedule
 
 Environment = Literal["production", "staging", "development"]
@@ -136,49 +137,6 @@ class SecretSettings(Settings):
     jwt_rotation: JwtRotationSettings
 
 
-GroupName = Annotated[
-    str, _matches(_IAM_NAME, "an OCI group name: a letter or digit, then letters, digits, '_', '.', '-' (at most 100)")
-]
-
-
-class IamSettings(Settings):
-    tier: TierName = Field(
-        description="strict, moderate or relaxed: who may read, write and delete (TIERS in components/presets.py); "
-        "default: the preset's"
-    )
-    admin_group: GroupName = Field(
-        description="OCI group of the people who administer this environment's secrets (developers in relaxed)"
-    )
-    readers_group: GroupName | None = Field(
-        default=None, description="optional OCI group that may read secret values (moderate and relaxed only)"
-    )
-    break_glass_group: GroupName | None = Field(
-        default=None,
-        description="optional OCI group with full access for emergencies (strict only); empty by default",
-    )
-    deployer_group: GroupName = Field(
-        description="OCI group of the identity that runs `pulumi up` (CI); its statements are printed, not applied"
-    )
-    identity_domain: Annotated[str, _matches(_IAM_NAME, "an identity domain name such as Default")] = Field(
-        default="Default", description="identity domain of the groups"
-    )
-    deny_other_workloads: bool = Field(
-        default=False,
-        description="also write a policy of Deny statements keeping every other workload away from these secrets; "
-        "needs Deny policies enabled tenancy-wide by an administrator first",
-    )
-
-    def role_groups(self) -> dict[RoleName, str]:
-        """The group named for each role, where one is."""
-        named: dict[RoleName, str | None] = {
-            "admin": self.admin_group,
-            "readers": self.readers_group,
-            "breakGlass": self.break_glass_group,
-            "deployer": self.deployer_group,
-        }
-        return {role: group for role, group in named.items() if group is not None}
-
-
 class KubernetesSettings(Settings):
     cluster_id: ClusterOcid = Field(description="OCID of the OKE cluster the services run on (enhanced cluster, workload identity)")
     context: str | None = Field(
@@ -231,7 +189,6 @@ class StackSettings(Settings):
     preset: PresetName = Field(description="strict, moderate or relaxed: rotation, protection and secret-rule defaults")
     compartment_id: CompartmentOcid = Field(description="OCID of this environment's own compartment")
     region: Region = Field(description="OCI region of the vault and the cluster, such as eu-frankfurt-1")
-    home_region: Region = Field(description="the tenancy's home region, where OCI accepts IAM writes")
     oci_profile: str | None = Field(default=None, min_length=1, description="profile in ~/.oci/config for both OCI providers")
     vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = Field(
         default="DEFAULT", description="DEFAULT or VIRTUAL_PRIVATE; fixed once the vault exists"
@@ -253,7 +210,6 @@ class StackSettings(Settings):
     services: tuple[ServiceName, ...] = Field(
         default=DEFAULT_SERVICES, min_length=1, description="service names, each a DNS label ending in -service"
     )
-    iam: IamSettings
     kubernetes: KubernetesSettings
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
@@ -281,15 +237,7 @@ class StackSettings(Settings):
     @field_validator("environment")
     @classmethod
     def _environment_is_stack(cls, value: str, info: ValidationInfo) -> str:
-        stack = (info.context or {}).get("stack")
-        if stack is not None and value != stack:
-            raise PydanticCustomError(
-                "stack",
-                "must equal the stack name '{stack}': each stack deploys its own environment "
-                "(select the right stack with `pulumi stack select`)",
-                {"stack": stack},
-            )
-        return value
+        return environment_is_stack(value, info)
 
     @field_validator("services")
     @classmethod
@@ -330,71 +278,46 @@ class StackSettings(Settings):
             raise _setting_error("secrets.jwtRotation.intervalDays", None, "is required when secrets.jwtRotation.automatic is true")
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
-        self._check_roles()
-        self._check_isolation((info.context or {}).get("siblings", {}))
+        self._check_guardrails((info.context or {}).get("guardrails"))
         return self
 
-    def _check_roles(self) -> None:
-        """Every role the tier has, and only those, each with a group of its own."""
-        tier = TIERS[self.iam.tier]
-        seen: dict[str, RoleName] = {}
-        for role, group in self.iam.role_groups().items():
-            if role not in tier:
-                raise _setting_error(
-                    f"iam.{role}Group",
-                    group,
-                    f"the {self.iam.tier} tier has no {role} role (it has: "
-                    f"{', '.join(f'iam.{r}Group' for r in tier)}); remove the key or choose another iam.tier",
-                )
-            if group in seen:
-                raise _setting_error(
-                    f"iam.{role}Group",
-                    group,
-                    f"is also iam.{seen[group]}Group: each role needs a group of its own, so that membership "
-                    "grants exactly one role's access",
-                )
-            seen[group] = role
-
-    def _check_isolation(self, siblings: Mapping[str, Mapping[str, Any]]) -> None:
-        """Refuse identifiers that belong to another environment (another stack file, or its default)."""
-        namespace = self.kubernetes.namespace
-        for other in ENVIRONMENTS:
-            if other == self.environment:
+    def _check_guardrails(self, guardrails: Guardrails | None) -> None:
+        """What the guardrail authority gives another environment is refused, so is a second operator
+        install on a cluster another environment installs them on, and a key rotating less often
+        than this environment's ceiling. None: offline readers of stack files; the program always
+        passes the authority."""
+        k = self.kubernetes
+        check_owned(
+            self.environment,
+            {"compartmentId": self.compartment_id, "kubernetes.clusterId": k.cluster_id, "kubernetes.namespace": k.namespace},
+            guardrails,
+        )
+        if guardrails is None:
+            return
+        for other, theirs in guardrails.others(self.environment).items():
+            if k.cluster_id != theirs.cluster_id or not theirs.installs_operators:
                 continue
-            theirs = siblings.get(other, {})
-            if namespace in (default_namespace(other), theirs.get("namespace")):
-                raise _setting_error(
-                    "kubernetes.namespace", namespace, f"belongs to {other}: every environment needs its own namespace"
-                )
-            if self.iam.tier == "strict" and self.kubernetes.cluster_id == theirs.get("clusterId"):
-                raise _setting_error(
-                    "kubernetes.clusterId",
-                    self.kubernetes.cluster_id,
-                    f"is {other}'s cluster (Pulumi.{other}.yaml): the strict tier runs on a cluster of its own",
-                )
-            if self.compartment_id == theirs.get("compartmentId"):
-                raise _setting_error(
-                    "compartmentId",
-                    self.compartment_id,
-                    f"is {other}'s compartment (Pulumi.{other}.yaml): every environment needs its own",
-                )
-            if self.kubernetes.cluster_id != theirs.get("clusterId"):
-                continue
-            k = self.kubernetes
             for key, installs, what in (
                 ("installOperator", k.install_operator, "External Secrets Operator"),
                 ("installReloader", k.install_reloader, "Reloader"),
             ):
-                if installs and theirs.get(key):
+                if installs:
                     raise _setting_error(
-                        f"kubernetes.{key}",
-                        True,
-                        f"Pulumi.{other}.yaml installs {what} on the same cluster ({self.kubernetes.cluster_id}), and "
-                        f"a second release would collide with the first's cluster-wide objects; one stack per cluster "
-                        f"installs it: keep it in the stack that installed it first and set it to false in the other, "
-                        f"e.g. pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a stack "
-                        f"that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                        f"kubernetes.{key}", True,
+                        f"{other} installs {what} on this cluster ({k.cluster_id}, {AUTHORITY_NAME}), and a "
+                        f"second release would collide with the first's cluster-wide objects; set it to false: "
+                        f"pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a "
+                        f"stack that has already installed it, false UNINSTALLS it: README, 'Removing things')",
                     )
+        ceiling = guardrails.max_rotation_days.get(self.environment)
+        days = self.key_rotation.interval_days
+        if ceiling is not None and self.key_rotation.automatic and days is not None and days > ceiling:
+            raise _setting_error(
+                "keyRotation.intervalDays", days,
+                f"the guardrail authority {AUTHORITY_NAME} allows {self.environment} at most {ceiling} days between "
+                f"key rotations; set {ceiling} or less: pulumi config set --path 'keyRotation.intervalDays' {ceiling} "
+                f"--stack {self.environment}",
+            )
 
     def key_schedule(self) -> Schedule:
         """The master key's schedule."""
@@ -411,6 +334,50 @@ class StackSettings(Settings):
             method="newSecret" if rotation.automatic else "manual",
             interval_days=rotation.interval_days if rotation.automatic else None,
         )
+
+
+def environment_is_stack(value: str, info: ValidationInfo) -> str:
+    stack = (info.context or {}).get("stack")
+    if stack is not None and value != stack:
+        raise PydanticCustomError(
+            "stack",
+            "must equal the stack name '{stack}': each stack deploys its own environment "
+            "(select the right stack with `pulumi stack select`)",
+            {"stack": stack},
+        )
+    return value
+
+
+_OWNED: Final = {"compartmentId": "compartment_id", "kubernetes.clusterId": "cluster_id", "kubernetes.namespace": "namespace"}
+
+
+def check_owned(environment: str, used: Mapping[str, str], guardrails: Guardrails | None) -> None:
+    """Refuse a compartment, cluster or namespace (keyed by setting) that belongs to another environment:
+    its default namespace, or what the guardrail authority lists for it and not for this one (a cluster
+    listed for both is shared on purpose)."""
+    namespace = used["kubernetes.namespace"]
+    for other in ENVIRONMENTS:
+        if other != environment and namespace == default_namespace(other):
+            raise _setting_error(
+                "kubernetes.namespace", namespace, f"belongs to {other}: every environment needs its own namespace"
+            )
+    if guardrails is None:
+        return
+    own = guardrails.environments.get(environment)
+    if own is None:
+        raise _setting_error(
+            "environment", environment,
+            f"has no entry in the guardrail authority {AUTHORITY_NAME}; its owners add one in a reviewed commit",
+        )
+    for other, theirs in guardrails.others(environment).items():
+        for key, attribute in _OWNED.items():
+            value, allowed = used[key], getattr(own, attribute)
+            if value == getattr(theirs, attribute) and value != allowed:
+                raise _setting_error(
+                    key, value,
+                    f"is {other}'s {attribute.removesuffix('_id')} in the guardrail authority {AUTHORITY_NAME}; "
+                    f"{environment}'s is {allowed} (moving {environment} is a reviewed change of {AUTHORITY_NAME} first)",
+                )
 
 
 def _setting_error(key: str, value: Any, message: str) -> PydanticCustomError:

@@ -1,9 +1,9 @@
 """Reads the running stack's Pulumi config into validated inputs: the only module that does.
 
 Everything is checked synchronously, before the program registers its first resource, so a
-mistake never leaves a stack half-created. The sibling stack files are read too (only their
-non-secret identifiers) so that one environment cannot be pointed at another's compartment
-or namespace by a copy-paste, nor install the operator on a cluster another stack installs it on.
+mistake never leaves a stack half-created. No other stack's file is read: what each environment
+owns comes from the guardrail authority (`components/guardrails.py`), so one environment cannot be
+pointed at another's compartment, cluster or namespace, whichever stack is deployed.
 The stack's own file is read as written to see which leaves of `databaseUrls` are encrypted:
 the engine marks a whole structured key secret when any one leaf is (FACTS: Pulumi secret config).
 """
@@ -22,7 +22,9 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from components.naming import PROJECT
-from components.settings import ENVIRONMENTS, StackSettings
+from components import guardrails
+from components.guardrails import Guardrails
+from components.settings import StackSettings
 from components.settings_errors import SettingsError, describe_errors
 
 # Pins the day rotation is decided for (YYYY-MM-DD); unset means today, in UTC. The workflows set it
@@ -123,30 +125,6 @@ def _project_config() -> dict[str, Any]:
     return project_keys({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
 
 
-def sibling_identifiers(project_dir: Path, stack: str) -> dict[str, dict[str, Any]]:
-    """What the other environments' stack files say of compartment, namespace, cluster and installs."""
-    found: dict[str, dict[str, Any]] = {}
-    for other in ENVIRONMENTS:
-        if other == stack or not stack_file_path(project_dir, other).exists():
-            continue
-        config = project_keys(stack_file_config(project_dir, other))
-        kubernetes = config.get("kubernetes")
-        kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
-        found[other] = {
-            key: value
-            for key, value, kind in (
-                ("compartmentId", config.get("compartmentId"), str),
-                ("namespace", kubernetes.get("namespace"), str),
-                ("clusterId", kubernetes.get("clusterId"), str),
-                ("installOperator", kubernetes.get("installOperator"), bool),
-                # Reloader comes with the operator unless the file says otherwise (settings.py, _apply_preset).
-                ("installReloader", kubernetes.get("installReloader", kubernetes.get("installOperator")), bool),
-            )
-            if isinstance(value, kind)
-        }
-    return found
-
-
 def today_from(environ: dict[str, str]) -> date:
     pinned = environ.get(CLOCK_VARIABLE)
     if not pinned:
@@ -167,16 +145,17 @@ def parse_config_value(raw: Any) -> Any:
 def load_stack_settings(
     config: Mapping[str, Any],
     stack: str,
-    siblings: Mapping[str, Mapping[str, Any]] | None = None,
+    guardrails: Guardrails | None = None,
     secret_keys: frozenset[str] = frozenset(),
 ) -> StackSettings:
     """Validate a stack's project config (keys without the `ecommerce-kms-vault:` prefix).
 
-    `secret_keys` are the keys Pulumi holds as secrets: a message about one never shows its value.
+    `guardrails`: the authority the program checks against (None only for offline readers of stack
+    files). `secret_keys` are the keys Pulumi holds as secrets: a message about one never shows its value.
     """
     data = {key: parse_config_value(value) for key, value in config.items() if key not in SECRET_KEYS}
     try:
-        return StackSettings.model_validate(data, context={"stack": stack, "siblings": siblings or {}})
+        return StackSettings.model_validate(data, context={"stack": stack, "guardrails": guardrails})
     except ValidationError as error:
         raise SettingsError(stack, describe_errors(error, stack, secret_keys)) from None
 
@@ -240,7 +219,11 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
     stack = pulumi.get_stack()
     config = _project_config()
     secret_keys = frozenset(key for key in config if runtime_config.is_config_secret(f"{PROJECT}:{key}"))
-    settings = load_stack_settings(config, stack, sibling_identifiers(project_dir, stack), secret_keys)
+    try:
+        authority = guardrails.load()
+    except guardrails.AuthorityError as error:
+        raise SettingsError(stack, [str(error)]) from None
+    settings = load_stack_settings(config, stack, authority, secret_keys)
     # Settings reach resource inputs in plain text (plan, state, OCI): held as secrets, they would
     # only look protected, and every message about them would have to hide them.
     secret_settings = sorted(secret_keys - {DATABASE_URLS_KEY, KUBECONFIG_KEY})

@@ -23,11 +23,15 @@ Sources: https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/keypolicy
 https://docs.oracle.com/en-us/iaas/Content/Identity/Concepts/policyadvancedfeatures.htm
 (conditions; variables not applicable to a request).
 
-The matrix's rows are every identity the stacks name: each environment's sync identity (with
-the services of its namespace, which read through the SecretStores there) and each group by
-its role; its columns are each environment's secrets. Each cell says whether that identity
-can read values, write new versions, and delete the vault, the key and the secrets; each row
-is checked against what its tier promises (`components/presets.py`), nothing anywhere else.
+The matrix's rows are every identity that holds an IAM right here: each environment's sync
+identity (with the services of its namespace, which read through the SecretStores there), each
+group its IAM stack names, by role (the deploying CI identity included), and the IAM
+administrators who run the IAM program. Its columns are each environment's secrets. Each cell
+says whether that identity can read values, write new versions, and delete the vault, the key and
+the secrets through the generated statements (checked against what its tier promises,
+`components/presets.py`), and which further chains reach them (`Chain`): writing a policy, or a
+kubeconfig that may create ExternalSecrets in a namespace whose store can read. A cell is
+"blocked" only when neither reaches it.
 """
 
 import re
@@ -35,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from components.iam_settings import IAM_PROJECT, IamStackSettings, load_iam_settings
 from components.naming import PROJECT, oci_secret_name
 from components.presets import SYNC, TIERS, Promise
 from components.stack_config import load_stack_settings, project_keys
@@ -77,8 +82,9 @@ PERMISSIONS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "secret-bundles": {"inspect": ("SECRET_BUNDLE_INSPECT",), "read": ("SECRET_BUNDLE_READ",)},
 }
 FAMILIES: Final = {"secret-family": ("secrets", "secret-versions", "secret-bundles")}
-# Named by the deployer's statements (its policies, topic, subscriptions and Events rule) and the
-# Events service's (the topic): they grant IAM, Notifications or Events permissions, never a Vault one.
+# Named by the deployer's statements (its topic, subscriptions and Events rule) and the Events
+# service's (the topic), and `policies` (granted by no generated statement, but read if one does):
+# they grant IAM, Notifications or Events permissions, never a Vault one.
 NON_VAULT_RESOURCES: Final = ("policies", "ons-topics", "ons-subscriptions", "cloudevents-rules")
 RESOURCE_OF: Final = {p: resource for resource, verbs in PERMISSIONS.items() for ps in verbs.values() for p in ps}
 
@@ -143,18 +149,17 @@ DELETIONS: Final = {"vault": "ScheduleVaultDeletion", "key": "ScheduleKeyDeletio
 ASSUMPTIONS: Final = [
     "Only each environment's deployer (and cluster administrators) may create SecretStores, "
     "ExternalSecrets or service-account tokens in that environment's namespace: whoever can, "
-    "reads that environment's secrets.",
+    "reads that environment's secrets (the chains through the cluster).",
     "Services read secrets only through the Kubernetes Secrets that ESO writes in their own namespace.",
     "No other policy in the tenancy grants these groups or workloads access to the vaults "
-    "(only the statements this program generates, and the deployer's it prints, are evaluated).",
-    "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment, vault and key.",
+    "(only the statements the IAM program generates are evaluated), and only the IAM administrators "
+    "hold `manage policies`.",
+    "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment "
+    "(the guardrail authority), holding the one vault and key its stack creates.",
     "A secret is judged by a database URL's: the strict tier's deployer may also schedule the "
     "deletion of any JWT secret generation (names like *.jwt-secret*), the current one included, "
     "since every JWT rotation retires one and a name pattern cannot tell them apart; a scheduled "
     "deletion can be cancelled for 30 days.",
-    "The deploying CI identity writes every policy of its environment (ecommerce-<env>-*), so it "
-    "could grant itself more in that compartment: its pipeline is guarded by reviewers "
-    "(production) and the policy pack.",
 ]
 
 
@@ -334,6 +339,15 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Chain:
+    """A way to an environment's secrets beside the identity's own IAM grants, and what closes it."""
+
+    reaches: str  # what it reaches, as Access.render() writes it
+    through: str
+    closed_by: str
+
+
+@dataclass(frozen=True)
 class Access:
     read: bool
     write: bool
@@ -376,19 +390,26 @@ def stores(run: ProgramRun) -> list[Store]:
     return found
 
 
-def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tuple[Environment, list[Identity]]:
+def iam_settings_of(iam_run: ProgramRun) -> IamStackSettings:
+    prefix = f"{IAM_PROJECT}:"
+    return load_iam_settings({k[len(prefix):]: v for k, v in iam_run.config.items() if k.startswith(prefix)}, iam_run.stack)
+
+
+def _environment_and_identities(
+    run: ProgramRun, iam_run: ProgramRun, all_stores: list[Store]
+) -> tuple[Environment, list[Identity]]:
     settings = load_stack_settings(project_keys(run.config), run.stack)
+    access = iam_settings_of(iam_run)
     [vault] = run.of_type("oci:Kms/vault:Vault")
     [key] = run.of_type("oci:Kms/key:Key")
-    vault_id = placeholder(f"{vault.name}-id")
     environment = Environment(
         name=run.stack,
-        tier=settings.iam.tier,
+        tier=access.iam.tier,
         compartment_id=vault.inputs["compartmentId"],
         # A database URL stands for "the secrets": the strict deployer may also delete JWT
         # generations, which every rotation retires (ASSUMPTIONS; components/presets.py, _deploy).
         targets={
-            "target.vault.id": vault_id,
+            "target.vault.id": placeholder(f"{vault.name}-id"),
             "target.key.id": placeholder(f"{key.name}-id"),
             "target.secret.name": oci_secret_name(settings.services[0], "database-url"),
         },
@@ -398,22 +419,41 @@ def _environment_and_identities(run: ProgramRun, all_stores: list[Store]) -> tup
     services = tuple(s.principal for s in all_stores if s.namespace == environment.namespace)
     workload = f"{settings.kubernetes.namespace}/{settings.kubernetes.service_account}"
     identities = [Identity(run.stack, "sync", f"{SYNC.label} ({workload})", services, SYNC.promise)]
-    roles = TIERS[settings.iam.tier]
-    for role, group in settings.iam.role_groups().items():
-        member = Principal("user", groups=frozenset({f"{settings.iam.identity_domain}/{group}"}))
+    roles = TIERS[access.iam.tier]
+    for role, group in access.iam.role_groups().items():
+        member = Principal("user", groups=frozenset({f"{access.iam.identity_domain}/{group}"}))
         identities.append(Identity(run.stack, role, f"{roles[role].label} ({group})", (member,), roles[role].promise))
     return environment, identities
 
 
-def policy_statements(runs: Iterable[ProgramRun]) -> list[Statement]:
-    """Every statement of every policy the stacks create, and the deployer's they print."""
+# Who runs the IAM program: `manage policies` in the tenancy, granted outside this project.
+IAM_ADMINISTRATORS: Final = Identity(
+    "tenancy", "iamAdmin", "IAM administrators (run the IAM program)", (), Promise(read=False, write=False, delete=False)
+)
+WRITING_POLICIES: Final = Chain(
+    "read, write, delete", "writing a policy that grants it (manage policies)",
+    "nothing in this project: keep the group small, its CI job behind its own reviewed environment "
+    "(iam-<env>), and the IAM program's files owned by the IAM administrators (CODEOWNERS)",
+)
+
+
+THROUGH_THE_CLUSTER: Final = Chain(
+    "read",
+    "the deployer's kubeconfig, which may create ExternalSecrets in the environment's namespace (whose "
+    "SecretStore reads every service secret) and read the Secrets they become",
+    "a deployer whose Kubernetes role in the namespace may manage SecretStores, ExternalSecrets and the sync "
+    "service account but not read Secrets, create pods or bind roles, with ESO and Reloader installed by the "
+    "platform team (deployer-access.yaml of `offline.plan --out`; docs/isolation.md, 'Closing the cluster chain')",
+)
+
+
+def policy_statements(iam_runs: Iterable[ProgramRun]) -> list[Statement]:
+    """Every statement of every policy the IAM program writes."""
     return [
         parse(text)
-        for run in runs
-        for text in [
-            *(s for policy in run.of_type("oci:Identity/policy:Policy") for s in policy.plain_inputs["statements"]),
-            *run.exports["deployerPolicy"].value,
-        ]
+        for run in iam_runs
+        for policy in run.of_type("oci:Identity/policy:Policy")
+        for text in policy.plain_inputs["statements"]
     ]
 
 
@@ -421,6 +461,8 @@ def policy_statements(runs: Iterable[ProgramRun]) -> list[Statement]:
 class AccessMatrix:
     environments: list[Environment]
     rows: dict[Identity, dict[str, Access]]
+    # Beside the IAM grants: (identity, owner) -> the chains that reach owner's secrets.
+    chains: dict[tuple[Identity, str], list[Chain]]
 
     def expected(self, identity: Identity, owner: str) -> Access:
         return promised(identity.promise) if owner == identity.environment else NO_ACCESS
@@ -434,6 +476,10 @@ class AccessMatrix:
             if access != self.expected(identity, owner)
         ]
 
+    def blocked(self, identity: Identity, owner: str) -> bool:
+        """No IAM grant and no chain reaches `owner`'s secrets."""
+        return self.rows[identity][owner] == NO_ACCESS and not self.chains.get((identity, owner))
+
 
 def can(statements: list[Statement], principals: Iterable[Principal], operation: str, owner: Environment) -> bool:
     return any(
@@ -441,14 +487,17 @@ def can(statements: list[Statement], principals: Iterable[Principal], operation:
     )
 
 
-def access_matrix(runs: list[ProgramRun]) -> AccessMatrix:
-    statements = policy_statements(runs)
+def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessMatrix:
+    """The matrix of the environment stacks `runs` and the IAM stacks `iam_runs` (same stack names)."""
+    statements = policy_statements(iam_runs)
+    iam_of = {run.stack: run for run in iam_runs}
     all_stores = [store for run in runs for store in stores(run)]
     environments, identities = [], []
     for run in runs:
-        environment, named = _environment_and_identities(run, all_stores)
+        environment, named = _environment_and_identities(run, iam_of[run.stack], all_stores)
         environments.append(environment)
         identities += named
+    identities.append(IAM_ADMINISTRATORS)
 
     def cell(identity: Identity, owner: Environment) -> Access:
         return Access(
@@ -457,15 +506,36 @@ def access_matrix(runs: list[ProgramRun]) -> AccessMatrix:
             deletes=frozenset(d for d, op in DELETIONS.items() if can(statements, identity.principals, op, owner)),
         )
 
-    return AccessMatrix(environments, {i: {e.name: cell(i, e) for e in environments} for i in identities})
+    rows = {i: {e.name: cell(i, e) for e in environments} for i in identities}
+    chains: dict[tuple[Identity, str], list[Chain]] = {(IAM_ADMINISTRATORS, e.name): [WRITING_POLICIES] for e in environments}
+    # A grant of `manage policies` in a generated statement would be the same chain; none may exist.
+    writers = {s.subject for s in statements if s.resource == "policies" and s.verb == "manage"}
+    clusters = {run.stack: run.config[f"{PROJECT}:kubernetes"]["clusterId"] for run in runs}
+    installs = {run.stack: bool(run.of_type("kubernetes:helm.sh/v3:Release")) for run in runs}
+    for identity in identities:
+        for owner in environments:
+            found = chains.setdefault((identity, owner.name), [])
+            if any(g in writers for p in identity.principals for g in p.groups):
+                found.append(WRITING_POLICIES)
+            # The deployer's kubeconfig reaches its own namespace, and on a cluster where it installs the
+            # operators (cluster-wide rights), every namespace of that cluster, where the store there reads.
+            same_cluster = clusters.get(identity.environment) == clusters[owner.name] and installs.get(identity.environment)
+            store_reads = any(rows[i][owner.name].read for i in identities if i.environment == owner.name and i.role == "sync")
+            if identity.role == "deployer" and store_reads and (identity.environment == owner.name or same_cluster):
+                found.append(THROUGH_THE_CLUSTER)
+    return AccessMatrix(environments, rows, {k: v for k, v in chains.items() if v})
 
 
 def row_title(identity: Identity) -> str:
-    return f"{identity.environment.capitalize()} {identity.label}"
+    return identity.label if identity is IAM_ADMINISTRATORS else f"{identity.environment.capitalize()} {identity.label}"
 
 
 def render_matrix(matrix: AccessMatrix) -> str:
     owners = [e.name for e in matrix.environments]
+    chain_number: dict[Chain, int] = {}
+    for found in matrix.chains.values():
+        for chain in found:
+            chain_number.setdefault(chain, len(chain_number) + 1)
     lines = [
         "| Identity | " + " | ".join(f"{o.capitalize()} secrets" for o in owners) + " |",
         "|---|" + "---|" * len(owners),
@@ -477,12 +547,19 @@ def render_matrix(matrix: AccessMatrix) -> str:
             text = "❌ blocked" if access == NO_ACCESS else f"✅ {access.render()}"
             if access != expected:
                 text = f"⚠️ **{access.render()}** (promised: {expected.render()})"
+            chains = matrix.chains.get((identity, owner), [])
+            if chains:
+                text = ("" if access == NO_ACCESS else text + "; ") + "; ".join(f"🔗 {c.reaches} (chain {chain_number[c]})" for c in chains)
             shown.append(text)
         lines.append(f"| **{row_title(identity)}** | " + " | ".join(shown) + " |")
     lines += [
         "",
         "Cells: read = secret values (GetSecretBundleByName); write = new secret versions "
-        "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets.",
+        "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets, through the "
+        "identity's own IAM grants. 🔗 = reached by a chain beside them; ❌ = neither reaches it.",
+        "",
+        "Chains:",
+        *(f"{n}. through {c.through}; closed by {c.closed_by}." for c, n in chain_number.items()),
         "",
         "Assumptions:",
     ] + [f"- {a}" for a in ASSUMPTIONS]

@@ -206,6 +206,8 @@ class PackSession:
 
     run: ProgramRun
     database_urls: Mapping[str, str] | None = None
+    # The Pulumi project of the run: the main program's, or the IAM program's.
+    project: str = PROJECT
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
 
@@ -217,7 +219,7 @@ class PackSession:
             PATH=f"{python.parent}{os.pathsep}{environ.get('PATH', '')}",
             VIRTUAL_ENV=str(python.parent.parent),
             PULUMI_ORGANIZATION="organization",
-            PULUMI_PROJECT=PROJECT,
+            PULUMI_PROJECT=self.project,
             PULUMI_STACK=self.run.stack,
             PULUMI_DRY_RUN="true",
             PULUMI_CONFIG=json.dumps(config),
@@ -229,7 +231,7 @@ class PackSession:
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self._port()}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.run.stack, project=PROJECT, organization="organization", dry_run=True,
+            stack=self.run.stack, project=self.project, organization="organization", dry_run=True,
             config=config, config_secret_keys=secret_keys,
         ))
         self.info = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -253,15 +255,6 @@ class PackSession:
     def configure(self, config_text: str | None) -> None:
         """`--policy-pack-config` with this file content (None: no flag); ConfigRefused where the CLI stops."""
         self._configure(engine_policy_config(self.info, config_text))
-
-    def configure_unchecked(self, config_by_policy: Mapping[str, Mapping[str, Any]]) -> None:
-        """Straight to the pack's Configure, as an engine that validated nothing would send it."""
-        levels = {p.name: p.enforcementLevel for p in self.info.policies}
-        self._configure({
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=levels.get(name, analyzer_pb2.MANDATORY),
-                                            properties=properties(config_by_policy.get(name, {}), False))
-            for name in {*levels, *config_by_policy}
-        })
 
     def _configure(self, policy_config: Mapping[str, analyzer_pb2.PolicyConfig]) -> None:
         try:

@@ -26,11 +26,14 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 
+from components.iam_settings import IAM_PROJECT
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.stack_config import CLOCK_VARIABLE, DATABASE_URLS_KEY, stack_file_path
 from components.stack_config import stack_file_config as read_stack_file
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+# The IAM program (docs/isolation.md): a Pulumi project of its own, one stack per environment.
+IAM_DIR: Final = PROJECT_DIR / "iam"
 STACKS: Final = ("production", "staging", "development")
 SECRET_SIG: Final = rpc._special_sig_key  # noqa: SLF001 - the SDK's own marker of a secret value
 SECRET_MARK: Final = rpc._special_secret_sig  # noqa: SLF001
@@ -267,8 +270,9 @@ def run_program(
     deployed: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
     first_preview: bool = False,
+    project: str = PROJECT,
 ) -> ProgramRun:
-    """Run `program` as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
+    """Run `program` (of Pulumi project `project`) as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
 
     `deployed` stands for the outputs of the stack's last update (None: never deployed).
 
@@ -290,7 +294,7 @@ def run_program(
     loop.set_default_executor(executor)
     monitor = RecordingMonitor(PlaceholderMocks(deployed, first_preview))
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_name, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack_name, preview=preview, monitor=monitor)
     runtime_config.set_all_config(*engine_config(config, database_urls, secrets))
     run = ProgramRun(stack_name, dict(config), monitor.registrations, monitor.reads)
 
@@ -354,3 +358,9 @@ def run_stack(
         stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed,
         first_preview=first_preview,
     )
+
+
+def run_iam_stack(stack_name: str, config: Mapping[str, Any] | None = None) -> ProgramRun:
+    """Run the IAM program's stack (its stack file's config unless `config` is given)."""
+    config = dict(config) if config is not None else stack_file_config(stack_name, IAM_DIR)
+    return run_program(stack_name, config, None, program=IAM_DIR / "__main__.py", project=IAM_PROJECT)

@@ -24,10 +24,11 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.cluster_access import deployer_access
 from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
 from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
-from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack
+from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_iam_stack, run_stack
 from offline.report import compare_table, iam_policy_text, timeline_table
 
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -133,7 +134,12 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     written = [folder / "kubernetes.yaml", folder / "iam-policy.txt"]
     # Keys sorted: dicts deserialized from the engine's protobuf Structs come in no fixed order.
     written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=True))
-    written[1].write_text(iam_policy_text(run))
+    # The IAM program's statements for this environment (an IAM administrator applies them).
+    written[1].write_text(iam_policy_text(run_iam_stack(run.stack)))
+    # What the platform team applies to close the deployer's chain through the cluster (docs/isolation.md).
+    written.append(folder / "deployer-access.yaml")
+    namespace = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].inputs["metadata"]["namespace"]
+    written[-1].write_text(yaml.safe_dump_all(deployer_access(run.stack, namespace), sort_keys=True))
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
         path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=True))
@@ -141,10 +147,10 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     return written
 
 
-def matrix_command(runs: list[ProgramRun]) -> int:
+def matrix_command(runs: list[ProgramRun], iam_runs: list[ProgramRun] | None = None) -> int:
     """Print the computed access matrix; 1 when any cell differs from what its tier promises."""
     try:
-        matrix = access_matrix(runs)
+        matrix = access_matrix(runs, iam_runs or [run_iam_stack(run.stack) for run in runs])
     except UnsupportedStatement as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -191,10 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.matrix:
         return matrix_command(runs)
     if args.compare:
-        print(compare_table(runs, access_matrix(runs)))
+        print(compare_table(runs, access_matrix(runs, [run_iam_stack(run.stack) for run in runs])))
         print(timeline_table(runs))
         return 0
-    pack_config = policy_checks.pack_config(args.project_dir)
+    pack_config = policy_checks.pack_config()
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
         print(json.dumps([plan_view(run, findings[run.stack]) for run in runs], indent=2, sort_keys=True))

@@ -1,20 +1,17 @@
-"""Runs the policy pack's own rules on offline runs, and generates the pack's config.
+"""Runs the policy pack's own rules on offline runs, with the pack's committed config.
 
 The rules live in the pack (`policy/ecommerce_rules.py`), which CrossGuard runs in its own
 environment with `policy/` as its import root; here the same file is loaded by path, so the
-plan and the pack share one implementation.
-
-    python -m offline.policy_checks    rewrites policy/config.json (a test fails while it is stale)
+plan and the pack share one implementation. The config, `policy/config.json`, is the guardrail
+authority (`components/guardrails.py`): read as committed, never written here.
 """
 
 import importlib.util
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from components.stack_config import load_stack_settings, project_keys
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, stack_file_config
+from offline.harness import PROJECT_DIR, ProgramRun
 
 POLICY_DIR = PROJECT_DIR / "policy"
 PACK_CONFIG = POLICY_DIR / "config.json"
@@ -33,6 +30,8 @@ rules = load_pack_module("ecommerce_rules")
 
 
 def resources_of(run: ProgramRun) -> list[Any]:
+    # A provider reference is "<provider URN>::<provider ID>"; the engine hands rules the provider's inputs.
+    providers = {r.urn: r.plain_inputs for r in run.registrations if r.type.startswith("pulumi:providers:")}
     return [
         rules.Resource(
             type=r.type,
@@ -41,37 +40,16 @@ def resources_of(run: ProgramRun) -> list[Any]:
             props=r.plain_inputs,
             protect=r.protect,
             property_dependencies={k: list(v) for k, v in r.property_dependencies.items()},
+            provider=providers.get(r.provider.rsplit("::", 1)[0], {}),
         )
         for r in run.resources
     ]
 
 
-def pack_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """What each environment alone may name, and its rotation ceiling, from the stack files."""
-    environments: dict[str, dict[str, str]] = {}
-    ceilings: dict[str, int] = {}
-    for stack in STACKS:
-        settings = load_stack_settings(project_keys(stack_file_config(stack, project_dir)), stack)
-        environments[stack] = {
-            "compartmentId": settings.compartment_id,
-            "namespace": settings.kubernetes.namespace,
-            "clusterId": settings.kubernetes.cluster_id,
-        }
-        if settings.key_rotation.automatic and settings.key_rotation.interval_days:
-            ceilings[stack] = settings.key_rotation.interval_days
-    shared = {"environments": environments, "maxRotationDays": ceilings}
-    return {rule.name: shared for rule in rules.RULES if rule.configured}
+def pack_config() -> dict[str, Any]:
+    """The pack's config as committed: the guardrail authority, never derived from the stack files."""
+    return json.loads(PACK_CONFIG.read_text())
 
 
 def check(run: ProgramRun, config: dict[str, Any]) -> list[tuple[Any, str]]:
     return rules.violations(resources_of(run), config)
-
-
-def main() -> int:
-    PACK_CONFIG.write_text(json.dumps(pack_config(), indent=2, sort_keys=True) + "\n")
-    print(f"wrote {PACK_CONFIG}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,6 @@ document differs from what this renders now. The clock is pinned (`DOCS_TODAY`) 
 passing of rotation dates does not change the document.
 """
 
-import re
 import sys
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -13,10 +12,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from components import iam
-from components.naming import SECRET_KINDS, environment_prefix
+from components.naming import DEFAULT_SERVICES, SECRET_KINDS
 from components.presets import SYNC, TIERS, TierName
-from offline.access import DELETIONS, NO_ACCESS, Access, AccessMatrix, access_matrix, render_matrix, row_title
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, Registration, run_stack, unwrap_secrets
+from offline.access import DELETIONS, Access, AccessMatrix, access_matrix, render_matrix, row_title
+from offline.harness import PROJECT_DIR, STACKS, ProgramRun, Registration, run_iam_stack, run_stack, unwrap_secrets
 
 # The docs show each environment as deployed for the first time on this day.
 DOCS_TODAY: Final = date(2026, 12, 1)
@@ -146,30 +145,18 @@ def compare_table(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
 
 def _blocked(matrix: AccessMatrix, reader: str, owner: str) -> bool:
     """No identity of `reader` can do anything with `owner`'s secrets."""
-    return all(cells[owner] == NO_ACCESS for identity, cells in matrix.rows.items() if identity.environment == reader)
+    return all(matrix.blocked(identity, owner) for identity in matrix.rows if identity.environment == reader)
 
 
-def iam_policy_text(run: ProgramRun) -> str:
-    """Every statement the stack writes, policy by policy, and the deployer's, with what each placeholder is."""
-    sections = [
-        (f"Policy {p.inputs['name']}: {p.inputs['description']}", unwrap_secrets(p.inputs)["statements"])
-        for p in run.of_type("oci:Identity/policy:Policy")
-    ]
-    sections.append(
-        (
-            "For the deploying CI identity: grant these once, as a tenancy administrator, in a policy of this "
-            "compartment or its parent, before the first `pulumi up` (later: pulumi stack output deployerPolicy)",
-            run.exports["deployerPolicy"].value,
-        )
-    )
-    placeholders = sorted({found for _, statements in sections for s in statements for found in re.findall(r"<[^<>]+>", s)})
+def iam_policy_text(iam_run: ProgramRun) -> str:
+    """Every statement the IAM program writes for one environment, policy by policy."""
     lines = [
-        f"# OCI IAM statements of stack {run.stack}, as `pulumi up` would write them (offline plan).",
-        "# <...> placeholders stand for OCIDs only known after deployment; `pulumi up` writes the real ones:",
-        *(f"#   {name}: the OCID of the Pulumi resource {name[1:-len('-id>')]}" for name in placeholders),
+        f"# OCI IAM statements of environment {iam_run.stack}, as the IAM program (iam/) writes them; an IAM",
+        "# administrator applies them before the environment's first `pulumi up`. None names an OCID only known",
+        "# after that deployment.",
     ]
-    for title, statements in sections:
-        lines += ["", f"# {title}", *statements]
+    for p in iam_run.of_type("oci:Identity/policy:Policy"):
+        lines += ["", f"# Policy {p.inputs['name']}: {p.inputs['description']}", *unwrap_secrets(p.inputs)["statements"]]
     return "\n".join(lines) + "\n"
 
 
@@ -189,7 +176,8 @@ def tier_table() -> str:
 
 
 def people_table(matrix: AccessMatrix) -> str:
-    """Per environment, who can read, write and delete its secrets: computed (the README shows this table)."""
+    """Per environment, who can read, write and delete its secrets through IAM, and what a chain beside IAM
+    reaches (🔗): computed (docs/isolation.md shows this table)."""
     check = {True: "✅", False: "❌"}
     tiers = {e.name: e.tier for e in matrix.environments}
     lines = [
@@ -197,30 +185,28 @@ def people_table(matrix: AccessMatrix) -> str:
         "|---|---|---|---|---|",
     ]
     for identity, cells in matrix.rows.items():
+        if identity.environment not in tiers:
+            continue  # the IAM administrators: every environment, by chain only (the matrix shows them)
         own = cells[identity.environment]
+        chained = {part for c in matrix.chains.get((identity, identity.environment), []) for part in c.reaches.split(", ")}
+        read = check[own.read] + (" (🔗 through the cluster)" if "read" in chained and not own.read else "")
         deletes = check[bool(own.deletes)] if own.deletes in (frozenset(), frozenset(DELETIONS)) else own.render()
         lines.append(
             f"| {identity.environment} ({tiers[identity.environment]}) | {identity.label} "
-            f"| {check[own.read]} | {check[own.write]} | {deletes} |"
+            f"| {read} | {check[own.write]} | {deletes} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def tier_statements(tier: TierName) -> str:
     """The statements a tier generates, with symbolic names for what each stack fills in."""
-    scope = iam.Scope(
-        "<compartmentId>",
-        {
-            "vaults": iam.Match.exactly("<vault OCID>"),
-            "keys": iam.Match.exactly("<key OCID>"),
-            "policies": iam.Match.pattern(environment_prefix("<environment>") + "*"),
-        },
-    )
     identity = iam.SyncIdentity("<kubernetes.clusterId>", "<kubernetes.namespace>", "<kubernetes.serviceAccount>")
-    lines = ["# sync identity", *iam.sync_statements(identity, scope)]
+    # One statement per service: the first two stand for them all.
+    lines = ["# sync identity (one secret-bundles statement per service)",
+             *iam.sync_statements(identity, "<compartmentId>", DEFAULT_SERVICES[:2])]
     for name, role in TIERS[tier].items():
         subject = iam.group_subject("<iam.identityDomain>", f"<iam.{name}Group>")
-        lines += [f"# {role.label}", *iam.role_statements(role, subject, scope)]
+        lines += [f"# {role.label}", *iam.role_statements(role, subject, "<compartmentId>")]
     return "\n".join(lines) + "\n"
 
 
@@ -284,14 +270,14 @@ def _paths(runs: list[ProgramRun]) -> str:
     return "\n".join(lines + ["```"])
 
 
-def architecture_doc(runs: list[ProgramRun]) -> str:
-    matrix = access_matrix(runs)
+def architecture_doc(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> str:
+    matrix = access_matrix(runs, iam_runs)
     first = runs[0]
     return "\n\n".join(
         [
             "# Architecture (generated)",
-            "Generated by `python -m offline.report` from the three stack files, each as on its first "
-            f"deployment, on {DOCS_TODAY.isoformat()}. Do not edit: change the stacks or the "
+            "Generated by `python -m offline.report` from the three stack files and the IAM program's, each "
+            f"as on its first deployment, on {DOCS_TODAY.isoformat()}. Do not edit: change the stacks or the "
             "program, then regenerate (a test fails while this file is stale).",
             "## The three environments\n\n" + _overview(runs, matrix),
             f"## One environment: {first.stack}, from vault to service\n\n" + _flow(first),
@@ -304,14 +290,14 @@ def architecture_doc(runs: list[ProgramRun]) -> str:
             "## What each access tier promises\n\n" + tier_table(),
             "## Who can read, write and delete what (computed from the generated IAM statements and SecretStores)\n\n"
             + render_matrix(matrix),
-            "## The IAM statements of each environment (generated)\n\n"
-            + "\n\n".join(f"### {run.stack.capitalize()}\n\n```\n{iam_policy_text(run)}```" for run in runs),
+            "## The IAM statements of each environment (generated by the IAM program)\n\n"
+            + "\n\n".join(f"### {run.stack.capitalize()}\n\n```\n{iam_policy_text(run)}```" for run in iam_runs),
         ]
     ) + "\n"
 
 
 def render_docs() -> str:
-    return architecture_doc([run_stack(stack, today=DOCS_TODAY) for stack in STACKS])
+    return architecture_doc([run_stack(stack, today=DOCS_TODAY) for stack in STACKS], [run_iam_stack(stack) for stack in STACKS])
 
 
 def main() -> int:

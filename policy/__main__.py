@@ -4,10 +4,6 @@ The CLI's Python language host runs `.venv/bin/python -u -m pulumi.policy <engin
 with this directory as working directory; `pulumi.policy` runs this file.
 """
 
-from pathlib import Path
-
-import yaml
-
 from ecommerce_pack import serve
 
-serve(version=yaml.safe_load((Path(__file__).parent / "PulumiPolicy.yaml").read_text())["version"])
+serve()

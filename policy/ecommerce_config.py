@@ -1,23 +1,17 @@
-"""The pack's config: one JSON schema, enforced twice, so that a bad config never runs weaker.
+"""The schema of the pack's config, `policy/config.json`: the guardrail authority.
 
 Every policy that reads config (`Rule.configured`) declares `SCHEMA`'s properties and required
-keys. The engine validates each policy's config against that before it calls Configure
-(pulumi/pulumi `pkg/resource/analyzer/config.go`, `ReconcilePolicyPackConfig`), but it keeps only
-`properties` and `required` of the schema (`convertSchema`), so it would let an unknown top-level
-key through; and it passes config for names that are no policy of the pack. `problems` checks the
-whole schema, unknown keys included, and the pack refuses such a config at Configure.
-
-    policy/config.json is generated from the stack files: `python -m offline.policy_checks`.
+keys; the engine validates each policy's config against them before it calls Configure
+(pulumi/pulumi `pkg/resource/analyzer/config.go`, `validatePolicyPackConfig`). The file is kept by
+the security/platform team (`.github/CODEOWNERS`) and changed in its own reviewed commit: it is
+never generated from the stack files, whose limits it sets (docs/isolation.md).
 """
 
-from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft7Validator
+from ecommerce_rules import ENVIRONMENTS, ROTATING_ENVIRONMENTS
 
-from ecommerce_rules import ENVIRONMENTS, ROTATING_ENVIRONMENTS, RULES, plain
-
-# Draft 4 keywords only, which both gojsonschema (the engine) and jsonschema (here) read alike.
+# Draft 4 keywords only, which both gojsonschema (the engine) and jsonschema (the tests) read alike.
 _DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
@@ -32,12 +26,15 @@ def _ocid(kind: str) -> dict[str, Any]:
 _ENVIRONMENT = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["compartmentId", "namespace", "clusterId"],
+    "required": ["compartmentId", "namespace", "clusterId", "installsOperators"],
     "properties": {
         "compartmentId": _ocid("compartment"),
         "namespace": {"type": "string", "pattern": _DNS_LABEL, "maxLength": 63,
                       "description": "the environment's Kubernetes namespace (a DNS label)"},
         "clusterId": _ocid("cluster"),
+        "installsOperators": {"type": "boolean",
+                              "description": "whether this environment installs ESO and Reloader on its cluster; "
+                                             "on a cluster several environments share, exactly one does"},
     },
 }
 
@@ -48,7 +45,8 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "environments": {
             "type": "object",
-            "description": "environment → the identifiers only it may name: compartmentId, namespace, clusterId",
+            "description": "environment → the identifiers only it may use (compartmentId, namespace, clusterId; a cluster "
+                           "listed for several is shared on purpose) and whether it installs the cluster's operators",
             "required": list(ENVIRONMENTS),
             "patternProperties": {_DNS_LABEL: _ENVIRONMENT},
             "additionalProperties": False,
@@ -62,28 +60,3 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-_VALIDATOR = Draft7Validator(SCHEMA)
-CONFIGURED = frozenset(rule.name for rule in RULES if rule.configured)
-POLICIES = frozenset(rule.name for rule in RULES)
-FIX = "regenerate policy/config.json with `python -m offline.policy_checks`"
-
-
-def _where(path: Any) -> str:
-    return ".".join(str(part) for part in path) or "(the policy's config)"
-
-
-def problems(config_by_policy: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """What is wrong with the config the pack is given, per policy, naming each bad key."""
-    # "all" is the engine's key for every policy's enforcement level; it carries no properties.
-    found = [f"{name}: no such policy in this pack (policies: {', '.join(sorted(POLICIES))})"
-             for name in sorted(set(config_by_policy) - POLICIES - {"all"})]
-    for name in sorted(CONFIGURED):
-        # The engine's numbers arrive as floats: 400 is reported as 400, not 400.0.
-        config = plain(config_by_policy.get(name) or {})
-        for error in sorted(_VALIDATOR.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
-            found.append(f"{name}: {_where(error.absolute_path)}: {error.message}")
-    for name in sorted(POLICIES - CONFIGURED | {"all"}):
-        if config_by_policy.get(name):
-            found.append(f"{name}: takes no config (keys {', '.join(sorted(config_by_policy[name]))})")
-    return found

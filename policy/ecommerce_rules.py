@@ -29,6 +29,9 @@ POLICY = "oci:Identity/policy:Policy"
 SECRET_STORE = "kubernetes:external-secrets.io/v1:SecretStore"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 CLUSTER_SECRET_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NAMESPACE_TYPES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch")
+AUTHORITY = "policy/config.json"
 
 # CIS OCI Foundations 4.16: customer-managed keys rotate at least once a year.
 CIS_MAX_ROTATION_DAYS = 365
@@ -59,6 +62,8 @@ class Resource:
     props: Mapping[str, Any]
     protect: bool = False
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The inputs of the resource's provider: a Kubernetes provider names its cluster (clusterIdentifier).
+    provider: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def stack(self) -> str:
@@ -68,9 +73,10 @@ class Resource:
 
 @dataclass(frozen=True)
 class Context:
-    """The pack's config: per environment, what only it may name, and each rotating one's ceiling."""
+    """The pack's config (the guardrail authority): per environment, what only it may use, and each
+    rotating one's ceiling."""
 
-    environments: Mapping[str, Mapping[str, str]]
+    environments: Mapping[str, Mapping[str, Any]]
     max_rotation_days: Mapping[str, int]
 
 
@@ -144,6 +150,8 @@ def native_rotation_needs_virtual_private_vault(resources: Sequence[Resource], _
 def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> list[str]:
     vaults = {r.urn for r in resources if r.type == VAULT}
     keys = {r.urn for r in resources if r.type == KEY}
+    if not any(r.type in (VAULT, KEY, SECRET) for r in resources):
+        return []  # the IAM program's stacks hold no secrets at all
     problems = []
     if len(vaults) != 1 or len(keys) != 1:
         problems.append(f"a stack must create exactly one vault and one key (found {len(vaults)} and {len(keys)})")
@@ -155,12 +163,57 @@ def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> 
     return problems
 
 
-def _own_environment(r: Resource, ctx: Context) -> Mapping[str, str] | None:
+def _own_environment(r: Resource, ctx: Context) -> Mapping[str, Any] | None:
     return ctx.environments.get(r.stack)
 
 
 def _unconfigured(r: Resource) -> list[str]:
-    return [f"{r.name}: stack {r.stack} has no entry in the pack config's environments; regenerate policy/config.json"]
+    return [f"{r.name}: stack {r.stack} has no entry in the guardrail authority's environments ({AUTHORITY}); "
+            "its owners add one in a reviewed commit"]
+
+
+_OWNED = {"compartmentId": "compartment", "clusterId": "cluster", "namespace": "namespace"}
+
+
+def _identifiers_used(r: Resource) -> dict[str, str]:
+    """The compartment, cluster and namespace a resource sits in, where it has one."""
+    used = {}
+    if isinstance(r.props.get("compartmentId"), str):
+        used["compartmentId"] = r.props["compartmentId"]
+    if isinstance(r.provider.get("clusterIdentifier"), str):
+        used["clusterId"] = r.provider["clusterIdentifier"]
+    metadata = r.props.get("metadata") or {}
+    namespace = metadata.get("name") if r.type in NAMESPACE_TYPES else metadata.get("namespace")
+    if isinstance(namespace, str):
+        used["namespace"] = namespace
+    return used
+
+
+def neighbours_refused(r: Resource, ctx: Context) -> list[str]:
+    """Nothing sits in a compartment, cluster or namespace the authority gives another environment
+    (and not this one too), and no operator is installed on a cluster another environment installs them on."""
+    used = _identifiers_used(r)
+    if not used:
+        return []
+    own = _own_environment(r, ctx)
+    if own is None:
+        return _unconfigured(r)
+    problems = []
+    for env, theirs in sorted(ctx.environments.items()):
+        if env == r.stack:
+            continue
+        for key, value in used.items():
+            if value == theirs.get(key) and value != own.get(key):
+                problems.append(
+                    f"{r.name}: its {_OWNED[key]} {value} is {env}'s in the guardrail authority ({AUTHORITY}); "
+                    f"{r.stack}'s is {own.get(key)}: fix Pulumi.{r.stack}.yaml"
+                )
+        if r.type == RELEASE and used.get("clusterId") == theirs.get("clusterId") and theirs.get("installsOperators"):
+            problems.append(
+                f"{r.name}: {env} installs the operators on cluster {used['clusterId']} ({AUTHORITY}); a second "
+                f"release collides with the first's cluster-wide objects: fix Pulumi.{r.stack}.yaml"
+            )
+    return problems
 
 
 def iam_statements_isolated(r: Resource, ctx: Context) -> list[str]:
@@ -171,9 +224,9 @@ def iam_statements_isolated(r: Resource, ctx: Context) -> list[str]:
     if own is None:
         return _unconfigured(r)
     # Environments may share a cluster: only what differs from this environment's own is foreign.
-    mine = set(own.values())
+    mine = {v for v in own.values() if isinstance(v, str)}
     others = {
-        env: sorted(v for v in identifiers.values() if v and v not in mine)
+        env: sorted(v for v in identifiers.values() if isinstance(v, str) and v and v not in mine)
         for env, identifiers in sorted(ctx.environments.items())
         if env != r.stack
     }
@@ -250,6 +303,9 @@ RULES: tuple[Rule, ...] = (
          iam_statements_isolated, configured=True),
     Rule("sync-namespaced", "ExternalSecrets and stores live in the environment's namespace; no cluster store.",
          "mandatory", sync_stays_in_namespace, configured=True),
+    Rule("neighbours-refused", "Nothing sits in another environment's compartment, cluster or namespace, as the "
+         "guardrail authority assigns them; one operator install per cluster.", "mandatory", neighbours_refused,
+         configured=True),
     Rule("production-protected", "Production vault, key and secrets are protected.", "mandatory",
          production_is_protected),
     Rule("manual-rotation", "Manual key rotation is reported.", "advisory", manual_rotation_reported),
@@ -274,7 +330,7 @@ def violations(resources: Sequence[Resource], config: Mapping[str, Mapping[str, 
 def context_from(config: Mapping[str, Any]) -> Context:
     """A policy's config, validated at Configure (`ecommerce_config`); empty for rules that read none."""
     return Context(
-        environments={env: dict(ids) for env, ids in (config.get("environments") or {}).items()},
+        environments={env: plain(ids) for env, ids in (config.get("environments") or {}).items()},
         # Numbers from the engine arrive as floats (90 → 90.0): the schema allows whole numbers only.
         max_rotation_days={env: int(days) for env, days in (config.get("maxRotationDays") or {}).items()},
     )

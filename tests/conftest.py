@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from components.naming import PROJECT
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from components.iam_settings import IAM_PROJECT
+from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_iam_stack, run_stack, stack_file_config
 from tests.test_typecheck import PYRIGHT_RUN, start_pyright, test_pyright_finds_no_errors
 
 PINNED_TODAY = date(2027, 9, 1)
@@ -32,11 +32,17 @@ def stack_runs() -> dict[str, ProgramRun]:
 
 
 @pytest.fixture(scope="session")
+def iam_runs() -> dict[str, ProgramRun]:
+    """The IAM program's three stacks (iam/Pulumi.<env>.yaml)."""
+    return {name: run_iam_stack(name) for name in STACKS}
+
+
+@pytest.fixture(scope="session")
 def production_with_denies() -> ProgramRun:
-    """Production with the opt-in Deny policy (`iam.denyOtherWorkloads: true`)."""
-    config = stack_file_config("production")
-    config[f"{PROJECT}:iam"] = {**config[f"{PROJECT}:iam"], "denyOtherWorkloads": True}
-    return run_stack("production", today=PINNED_TODAY, config=config, deployed=ROTATED_BEFORE)
+    """Production's IAM stack with the opt-in Deny policy (`iam.denyOtherWorkloads: true`)."""
+    config = stack_file_config("production", IAM_DIR)
+    config[f"{IAM_PROJECT}:iam"] = {**config[f"{IAM_PROJECT}:iam"], "denyOtherWorkloads": True}
+    return run_iam_stack("production", config=config)
 
 
 @pytest.fixture(scope="session")

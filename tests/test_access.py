@@ -22,10 +22,10 @@ from offline.access import (
     parse,
     policy_statements,
 )
-from components.naming import PROJECT
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from components.iam_settings import IAM_PROJECT
+from offline.access import IAM_ADMINISTRATORS, THROUGH_THE_CLUSTER, WRITING_POLICIES
+from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_iam_stack, stack_file_config
 from offline.report import ARCHITECTURE, compare_table, people_table, render_docs, tier_statements
-from tests.conftest import PINNED_TODAY
 
 WORKLOAD = Principal("workload", "ns-a", "sa-a", "cluster-a")
 ADMIN = Principal("user", groups=frozenset({"Default/admins"}))
@@ -138,37 +138,76 @@ PROMISED = {
 }
 
 
-def test_the_three_real_stacks_give_each_identity_exactly_its_tiers_access(stack_runs):
-    """Workload diagonal; production people write but never read or delete; every cross-environment cell blocked."""
-    matrix = access_matrix([stack_runs[s] for s in STACKS])
+def both(stack_runs, iam_runs) -> tuple[list[ProgramRun], list[ProgramRun]]:
+    return [stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS]
+
+
+def test_the_three_real_stacks_give_each_identity_exactly_its_tiers_access(stack_runs, iam_runs):
+    """Workload diagonal; production people write but never read or delete; every cross-environment cell blocked;
+    the IAM administrators reach everything, but only by writing a policy."""
+    matrix = access_matrix(*both(stack_runs, iam_runs))
     computed = {(i.environment, i.role): cells for i, cells in matrix.rows.items()}
-    assert set(computed) == set(PROMISED)
+    assert set(computed) == set(PROMISED) | {("tenancy", "iamAdmin")}
     for (environment, role), cells in computed.items():
-        assert cells == {o: PROMISED[environment, role] if o == environment else NO_ACCESS for o in STACKS}, (environment, role)
+        promised = PROMISED.get((environment, role))
+        assert cells == {o: promised if o == environment else NO_ACCESS for o in STACKS}, (environment, role)
     assert matrix.violations() == []
-    assert plan.matrix_command([stack_runs[s] for s in STACKS]) == 0
+    assert all(matrix.chains[IAM_ADMINISTRATORS, owner] == [WRITING_POLICIES] for owner in STACKS)
+    assert plan.matrix_command(*both(stack_runs, iam_runs)) == 0
 
 
-def test_a_stack_that_overrides_its_tier_gets_that_tiers_access(stack_runs):
-    """Staging (preset moderate) set to `iam.tier: strict`: its administrators write but no longer read or delete."""
-    config = stack_file_config("staging")
-    iam_keys = {k: v for k, v in config[f"{PROJECT}:iam"].items() if k != "readersGroup"}
-    config[f"{PROJECT}:iam"] = {**iam_keys, "tier": "strict"}
-    staging = run_stack("staging", today=PINNED_TODAY, config=config)
-    matrix = access_matrix([stack_runs["production"], staging, stack_runs["development"]])
+def test_a_cell_is_blocked_only_when_no_chain_reaches_it(stack_runs, iam_runs, capsys):
+    """In production the deployer reaches no value through IAM; its kubeconfig still can (ExternalSecrets in its
+    namespace), shown as a chain with what closes it. No identity of one environment reaches another's."""
+    matrix = access_matrix(*both(stack_runs, iam_runs))
+    [deployer] = [i for i in matrix.rows if i.environment == "production" and i.role == "deployer"]
+    assert matrix.rows[deployer]["production"].read is False
+    assert matrix.chains[deployer, "production"] == [THROUGH_THE_CLUSTER] and not matrix.blocked(deployer, "production")
+    assert "not read Secrets" in THROUGH_THE_CLUSTER.closed_by and "platform team" in THROUGH_THE_CLUSTER.closed_by
+    for identity in matrix.rows:
+        for owner in STACKS:
+            if identity.environment not in (owner, "tenancy"):
+                assert matrix.blocked(identity, owner), (identity.label, owner)
+    plan.matrix_command(*both(stack_runs, iam_runs))
+    out = capsys.readouterr().out
+    assert "✅ write; 🔗 read (chain 2)" in out and "🔗 read, write, delete (chain 1)" in out
+
+
+def test_a_deployer_granted_iam_shows_the_chain(stack_runs, iam_runs):
+    """Were a generated statement to give a group `manage policies`, its row would reach every environment that
+    compartment covers by writing a policy: the matrix reads chains from the statements, not from a list."""
+    production = iam_runs["production"]
+    [policy] = [p for p in production.of_type("oci:Identity/policy:Policy") if p.inputs["name"].endswith("-deployer")]
+    granting = dataclasses.replace(policy, inputs={**policy.inputs, "statements": [
+        *policy.inputs["statements"],
+        f"Allow group 'Default'/'ecommerce-production-deployers' to manage policies in compartment id {policy.inputs['compartmentId']}",
+    ]})
+    widened = dataclasses.replace(production, registrations=[granting if r is policy else r for r in production.registrations])
+    matrix = access_matrix([stack_runs[s] for s in STACKS], [widened, iam_runs["staging"], iam_runs["development"]])
+    [deployer] = [i for i in matrix.rows if i.environment == "production" and i.role == "deployer"]
+    assert WRITING_POLICIES in matrix.chains[deployer, "production"]
+
+
+def test_a_stack_that_overrides_its_tier_gets_that_tiers_access(stack_runs, iam_runs):
+    """Staging's IAM stack set to `iam.tier: strict`: its administrators write but no longer read or delete."""
+    config = stack_file_config("staging", IAM_DIR)
+    iam_keys = {k: v for k, v in config[f"{IAM_PROJECT}:iam"].items() if k != "readersGroup"}
+    config[f"{IAM_PROJECT}:iam"] = {**iam_keys, "tier": "strict"}
+    staging = run_iam_stack("staging", config=config)
+    matrix = access_matrix([stack_runs[s] for s in STACKS], [iam_runs["production"], staging, iam_runs["development"]])
     [admins] = [i for i in matrix.rows if i.environment == "staging" and i.role == "admin"]
     assert matrix.rows[admins]["staging"] == Access(False, True, frozenset())
     assert matrix.violations() == []
 
 
-def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs):
+def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs, iam_runs):
     """Every group lists its environment's vaults and secrets; writers list keys; strict admins rotate, managers create."""
-    runs = [stack_runs[s] for s in STACKS]
-    matrix = access_matrix(runs)
-    statements = policy_statements(runs)
+    runs, iam = both(stack_runs, iam_runs)
+    matrix = access_matrix(runs, iam)
+    statements = policy_statements(iam)
     environments = {e.name: e for e in matrix.environments}
     for identity, cells in matrix.rows.items():
-        if identity.role == "sync":
+        if identity.role in ("sync", "iamAdmin"):
             continue
         own = environments[identity.environment]
         if identity.role != "deployer":
@@ -185,11 +224,11 @@ def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs):
         assert can(statements, admins.principals, "CreateSecret", environments[environment]), environment
 
 
-def test_the_deployer_can_create_everything_the_program_creates(stack_runs):
-    """The printed deployer statements let `pulumi up` create secrets (use vaults + key) and rotate the key."""
-    runs = [stack_runs[s] for s in STACKS]
-    matrix = access_matrix(runs)
-    statements = policy_statements(runs)
+def test_the_deployer_can_create_everything_the_program_creates(stack_runs, iam_runs):
+    """The deployer's statements let `pulumi up` create secrets (use vaults + key) and rotate the key."""
+    runs, iam = both(stack_runs, iam_runs)
+    matrix = access_matrix(runs, iam)
+    statements = policy_statements(iam)
     for environment in matrix.environments:
         [deployer] = [i for i in matrix.rows if i.environment == environment.name and i.role == "deployer"]
         for operation in ("CreateSecret", "UpdateSecret", "CreateKeyVersion", "GetVault", "GetKey", "GetSecret"):
@@ -197,13 +236,11 @@ def test_the_deployer_can_create_everything_the_program_creates(stack_runs):
 
 
 def point_staging_policy_at_production(runs: dict[str, ProgramRun]) -> list[ProgramRun]:
-    """A copy-paste mistake built in the test: staging's policy names production's compartment, vault and key."""
+    """A copy-paste mistake built in the test: staging's IAM policies name production's compartment."""
     production, staging = runs["production"], runs["staging"]
     swaps = {
-        staging.of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"]:
-            production.of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"],
-        "<ecommerce-staging-vault-id>": "<ecommerce-production-vault-id>",
-        "<ecommerce-staging-key-id>": "<ecommerce-production-key-id>",
+        staging.of_type("oci:Identity/policy:Policy")[0].inputs["compartmentId"]:
+            production.of_type("oci:Identity/policy:Policy")[0].inputs["compartmentId"],
     }
 
     def swap(text: str) -> str:
@@ -220,12 +257,12 @@ def point_staging_policy_at_production(runs: dict[str, ProgramRun]) -> list[Prog
     return [production, broken, runs["development"]]
 
 
-def test_a_policy_pointed_at_production_breaks_the_contract_and_fails_the_command(stack_runs, capsys):
+def test_a_policy_pointed_at_production_breaks_the_contract_and_fails_the_command(stack_runs, iam_runs, capsys):
     """Staging's identities allowed on production's secrets turn those cells red, and the command exits 1."""
-    runs = point_staging_policy_at_production(stack_runs)
-    violations = access_matrix(runs).violations()
+    runs, iam = [stack_runs[s] for s in STACKS], point_staging_policy_at_production(iam_runs)
+    violations = access_matrix(runs, iam).violations()
     assert ("staging", "sync", "production") in {(i.environment, i.role, o) for i, o in violations}
-    assert plan.matrix_command(runs) == 1
+    assert plan.matrix_command(runs, iam) == 1
     assert "CONTRACT: Staging sync identity (ecommerce-staging/ecommerce-secrets-sync) on production's secrets can read" in capsys.readouterr().err
 
 
@@ -242,10 +279,10 @@ def test_committed_architecture_doc_is_what_the_stacks_generate_now():
     assert ARCHITECTURE.read_text() == render_docs()
 
 
-def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs):
+def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs, iam_runs):
     """Like the product's "Access Control" row, read from the stacks; the people rows come from the matrix."""
     runs = [stack_runs[s] for s in STACKS]
-    table = compare_table(runs, access_matrix(runs))
+    table = compare_table(runs, access_matrix(*both(stack_runs, iam_runs)))
     assert "| **Key rotation** | every 90 days (new key version) | every 180 days (new key version) | manual |" in table
     assert "| **Access control** | Strict | Moderate | Relaxed |" in table
     assert "| **Can read its secrets** | Production only | Staging only | Development only |" in table
@@ -253,12 +290,12 @@ def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs):
     assert "| **Deletes vault, key, secrets** | nobody |" in table
 
 
-def test_the_readme_shows_who_does_what_and_the_statements_as_generated(stack_runs):
-    """The README's isolation table and per-tier statements are what the program computes now, not prose that drifts."""
-    readme = (PROJECT_DIR / "README.md").read_text()
-    assert people_table(access_matrix([stack_runs[s] for s in STACKS])) in readme
+def test_the_isolation_doc_shows_who_does_what_and_the_statements_as_generated(stack_runs, iam_runs):
+    """docs/isolation.md's people table and per-tier statements are what the programs compute now, not prose that drifts."""
+    doc = (PROJECT_DIR / "docs" / "isolation.md").read_text()
+    assert people_table(access_matrix(*both(stack_runs, iam_runs))) in doc
     for tier in TIERS:
-        assert tier_statements(tier) in readme, tier
+        assert tier_statements(tier) in doc, tier
 
 
 def test_a_broken_stack_file_gets_the_programs_own_settings_error(tmp_path, capsys):
@@ -290,9 +327,9 @@ def test_name_patterns_match_as_oci_documents(pattern, name, matches):
     assert statement.conditions[0].matches(name) is matches
 
 
-def test_the_strict_deployer_may_retire_jwt_generations_and_delete_nothing_else(stack_runs):
+def test_the_strict_deployer_may_retire_jwt_generations_and_delete_nothing_else(stack_runs, iam_runs):
     """Every JWT rotation deletes the generation before last: production's deployer may do exactly that."""
-    statements = policy_statements(stack_runs.values())
+    statements = policy_statements(iam_runs.values())
     deployer = Principal("user", groups=frozenset({"Default/ecommerce-production-deployers"}))
     compartment = stack_runs["production"].of_type("oci:Kms/vault:Vault")[0].inputs["compartmentId"]
 

@@ -52,6 +52,14 @@ def test_pulumi_installs_through_uv_into_the_environment_uv_builds():
     assert (PROJECT_DIR / ".python-version").read_text().strip() == "3.11"
 
 
+def test_the_iam_program_runs_in_the_main_programs_locked_environment():
+    """iam/ names no virtualenv and holds no project file: the CLI's uv toolchain then uses the nearest uv.lock,
+    the repository's, and the .venv beside it (pulumi/pulumi sdk/python/toolchain/uv.go, newUv)."""
+    runtime = yaml.safe_load((PROJECT_DIR / "iam" / "Pulumi.yaml").read_text())["runtime"]
+    assert runtime["options"] == {"toolchain": "uv"}
+    assert not [p.name for p in (PROJECT_DIR / "iam").iterdir() if p.name in ("uv.lock", "pyproject.toml", "requirements.txt")]
+
+
 def test_dependency_updates_are_grouped_weekly_pull_requests_for_every_lock_and_the_actions():
     """Dependabot's own schema accepts the config, and it covers each lock's folder and the workflows."""
     path = PROJECT_DIR / ".github" / "dependabot.yml"

@@ -1,4 +1,5 @@
-"""Isolation between environments, as generated: identifiers, IAM statements, Kubernetes scope."""
+"""Isolation between environments, as generated: identifiers, IAM statements (the IAM program's),
+Kubernetes scope."""
 
 import itertools
 import json
@@ -6,9 +7,10 @@ import json
 import pytest
 
 from components import iam
-from components.naming import PROJECT
-from offline.access import FAMILIES, TARGET_VARIABLES, VERBS, access_matrix, parse
-from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
+from components.iam_settings import IAM_PROJECT
+from components.naming import DEFAULT_SERVICES, PROJECT
+from offline.access import FAMILIES, TARGET_VARIABLES, VERBS, Environment, access_matrix, can, parse
+from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 from tests.conftest import PINNED_TODAY, ROTATED_BEFORE
 
 POLICY = "oci:Identity/policy:Policy"
@@ -33,15 +35,30 @@ def statements(run: ProgramRun) -> list[str]:
 
 
 @pytest.mark.parametrize(("mine", "theirs"), list(itertools.permutations(STACKS, 2)))
-def test_nothing_of_one_environment_names_another(stack_runs, mine, theirs):
-    """No input of any resource of one stack names another environment's compartment, cluster, namespace, vault or secret."""
-    everything = json.dumps([r.plain_inputs for r in stack_runs[mine].registrations])
+def test_nothing_of_one_environment_names_another(stack_runs, iam_runs, mine, theirs):
+    """No input of any resource of one stack (of either program) names another environment's compartment,
+    cluster, namespace, vault or secret."""
+    everything = json.dumps([r.plain_inputs for run in (stack_runs, iam_runs) for r in run[mine].registrations])
     for identifier in identifiers(theirs, stack_runs[theirs]):
         assert identifier not in everything, f"{mine} names {theirs}'s {identifier}"
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_any_user_never_appears_without_the_workload_conditions(stack_runs, stack):
+def test_the_environment_stacks_write_no_iam(stack_runs, stack):
+    """The identity that runs an environment's `pulumi up` registers no policy, group or dynamic group."""
+    assert not [r.type for r in stack_runs[stack].registrations if r.type.startswith("oci:Identity/")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_environment_identity_is_granted_iam_or_everything(iam_runs, stack):
+    """No generated statement names policies, groups, dynamic groups or all-resources: nobody these statements
+    empower can write IAM (and so grant itself more) or reach beyond the Vault, Notifications and Events types."""
+    for text in statements(iam_runs[stack]):
+        assert not {"policies", "groups", "dynamic-groups", "all-resources"} & set(text.split()), text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_any_user_never_appears_without_the_workload_conditions(iam_runs, stack):
     """`any-user` alone grants everyone; every such statement is pinned to this environment's sync identity."""
     config = stack_file_config(stack)
     identity = iam.SyncIdentity(
@@ -49,7 +66,7 @@ def test_any_user_never_appears_without_the_workload_conditions(stack_runs, stac
         namespace=f"ecommerce-{stack}",
         service_account="ecommerce-secrets-sync",
     )
-    allows = [s for s in statements(stack_runs[stack]) if s.startswith("Allow any-user")]
+    allows = [s for s in statements(iam_runs[stack]) if s.startswith("Allow any-user")]
     assert allows
     for statement in allows:
         assert all(condition in statement for condition in identity.conditions()), statement
@@ -57,36 +74,54 @@ def test_any_user_never_appears_without_the_workload_conditions(stack_runs, stac
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_statement_stays_in_the_environments_compartment_and_vault_or_key(stack_runs, stack):
-    """Each statement names this compartment; vaults and keys are narrowed by their own documented variable."""
-    run = stack_runs[stack]
-    compartment = stack_file_config(stack)[f"{PROJECT}:compartmentId"]
-    vault_id, key_id = (f"<{run.of_type(t)[0].name}-id>" for t in ("oci:Kms/vault:Vault", "oci:Kms/key:Key"))
-    for text in statements(run):
+def test_every_statement_stays_in_the_environments_compartment_and_needs_no_later_ocid(iam_runs, stack):
+    """Each statement names this compartment, and no OCID only known once the environment is deployed (the IAM
+    program runs first); every target variable is one OCI documents for the statement's resource type."""
+    compartment = stack_file_config(stack, IAM_DIR)[f"{IAM_PROJECT}:compartmentId"]
+    for text in statements(iam_runs[stack]):
         statement = parse(text)
-        assert statement.compartment_id == compartment, text
-        variables = {c.variable: c.value for c in statement.conditions if c.equal}
-        if statement.resource == "vaults" and statement.verb != "inspect":
-            assert variables.get("target.vault.id") == vault_id, text
-        if statement.resource == "keys" and statement.verb != "inspect":
-            assert variables.get("target.key.id") == key_id, text
+        assert statement.compartment_id == compartment and "<" not in text, text
         # A variable OCI does not document for a resource type would make the condition false.
-        for variable in variables:
+        for condition in statement.conditions:
+            variable = condition.variable
             assert not variable.startswith("target.") or variable in TARGET_VARIABLES.get(statement.resource, ()), text
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_statement_grants_key_delegate(stack_runs, stack):
+def test_no_statement_grants_key_delegate(iam_runs, stack):
     """`use key-delegate` lets other services use the key; no consumer here needs it, not even the deployer."""
-    everything = [*statements(stack_runs[stack]), *stack_runs[stack].exports["deployerPolicy"].value]
-    assert not [s for s in everything if "key-delegate" in s or "key-family" in s]
+    assert not [s for s in statements(iam_runs[stack]) if "key-delegate" in s or "key-family" in s]
 
 
-def test_sync_identity_reads_only_secret_bundles_and_the_vault():
-    """The sync identity can read values and check its vault; it can manage nothing."""
-    identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
-    verbs = [s.split(" to ")[1].split(" in ")[0] for s in iam.sync_statements(identity, iam.Scope("c", {"vaults": iam.Match.exactly("v")}))]
-    assert verbs == ["read secret-bundles", "read vaults"]
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_sync_identity_reads_only_its_services_secrets(stack_runs, iam_runs, stack):
+    """One secret-bundles statement per service, narrowed by name (target.secret.name, which OCI documents for
+    secret bundles); the sync identity reads every service secret of every generation, and no other secret
+    someone stores in the same compartment, such as a database admin password."""
+    reads = [parse(t) for t in statements(iam_runs[stack]) if "to read secret-bundles" in t]
+    assert len(reads) == len(DEFAULT_SERVICES)
+    assert [[c.value for c in s.conditions if c.variable == "target.secret.name"] for s in reads] == [
+        [f"/{service}.*/"] for service in DEFAULT_SERVICES]
+    matrix = access_matrix([stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS])
+    [sync] = [i for i in matrix.rows if i.environment == stack and i.role == "sync"]
+    [own] = [e for e in matrix.environments if e.name == stack]
+    every = [parse(t) for run in iam_runs.values() for t in statements(run)]
+
+    def reads_secret(name: str) -> bool:
+        return can(every, sync.principals, "GetSecretBundleByName", Environment(
+            own.name, own.tier, own.compartment_id, {**own.targets, "target.secret.name": name}, own.namespace))
+
+    assert all(reads_secret(f"{service}.{kind}") for service in DEFAULT_SERVICES for kind in ("database-url", "jwt-secret.v7"))
+    assert not reads_secret("dbadmin-password") and not reads_secret("billing-team.api-token")
+
+
+def test_the_store_check_still_reads_the_vault(stack_runs, iam_runs):
+    """ESO's store check calls GetVault: the sync identity keeps `read vaults` in its compartment."""
+    matrix = access_matrix([stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS])
+    every = [parse(t) for run in iam_runs.values() for t in statements(run)]
+    for environment in matrix.environments:
+        [sync] = [i for i in matrix.rows if i.environment == environment.name and i.role == "sync"]
+        assert can(every, sync.principals, "GetVault", environment)
 
 
 def test_deny_statements_refuse_every_other_workload_with_negated_conditions():
@@ -108,14 +143,14 @@ def secrets_policies(run: ProgramRun) -> list:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_deny_statements_are_off_unless_asked_for(stack_runs, stack):
+def test_deny_statements_are_off_unless_asked_for(iam_runs, stack):
     """Deny policies must first be enabled tenancy-wide; no stack writes them by default."""
-    assert not [s for s in statements(stack_runs[stack]) if s.startswith("Deny")]
-    assert [p.inputs["name"] for p in secrets_policies(stack_runs[stack])] == [f"ecommerce-{stack}-secrets-access"]
+    assert not [s for s in statements(iam_runs[stack]) if s.startswith("Deny")]
+    assert [p.inputs["name"] for p in secrets_policies(iam_runs[stack])] == [f"ecommerce-{stack}-secrets-access"]
 
 
 def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
-    """The Allows stay in a policy the deployer may edit; the Denies (admin-only once enabled) are apart."""
+    """The Allows stay in a policy of their own; the Denies (Default-domain administrators only, once enabled) apart."""
     policies = {p.inputs["name"]: p.plain_inputs["statements"] for p in secrets_policies(production_with_denies)}
     assert set(policies) == {"ecommerce-production-secrets-access", "ecommerce-production-secrets-deny"}
     assert all(s.startswith("Allow ") for s in policies["ecommerce-production-secrets-access"])
@@ -126,13 +161,13 @@ def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
 def test_every_policy_is_deleted_before_it_is_replaced(production_with_denies):
     """Policy names are unique in the tenancy: create-before-delete replacement would fail on the name."""
     policies = production_with_denies.of_type(POLICY)
-    assert len(policies) == 3  # secrets access, secrets deny, events delivery
+    assert len(policies) == 4  # secrets access, secrets deny, deployer, events delivery
     assert all(p.delete_before_replace for p in policies)
 
 
-def test_the_denies_keep_the_matrix_intact(production_with_denies, stack_runs):
+def test_the_denies_keep_the_matrix_intact(production_with_denies, stack_runs, iam_runs):
     """With the Denies, production's own workload still reads, and every tier's promise still holds."""
-    matrix = access_matrix([production_with_denies, stack_runs["staging"], stack_runs["development"]])
+    matrix = access_matrix([stack_runs[s] for s in STACKS], [production_with_denies, iam_runs["staging"], iam_runs["development"]])
     assert matrix.violations() == []
 
 
@@ -145,7 +180,6 @@ IAM_RESOURCE_TYPE = {
     "oci:Kms/key:Key": "keys",
     "oci:Kms/keyVersion:KeyVersion": "keys",
     "oci:Vault/secret:Secret": "secrets",
-    "oci:Identity/policy:Policy": "policies",
     "oci:Ons/notificationTopic:NotificationTopic": "ons-topics",
     "oci:Ons/subscription:Subscription": "ons-subscriptions",
     "oci:Events/rule:Rule": "cloudevents-rules",
@@ -168,15 +202,20 @@ def granted(statements: list[str], verb: str) -> set[str]:
     return types
 
 
+def deployer_statements(iam_run: ProgramRun) -> list[str]:
+    [policy] = [p for p in iam_run.of_type(POLICY) if p.inputs["name"].endswith("-deployer")]
+    return policy.plain_inputs["statements"]
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_deployer_manages_and_the_preview_user_reads_every_kind_of_resource(stack):
+def test_the_deployer_manages_and_the_preview_user_reads_every_kind_of_resource(iam_runs, stack):
     """A resource type the deployer may not manage fails its first `pulumi up`; one the preview user
     may not read fails every preview. Both lists must grow with the program."""
     run = with_every_kind_of_resource(stack)
     registered = {r.type for r in run.registrations if r.type.startswith("oci:")}
     assert registered <= set(IAM_RESOURCE_TYPE), f"unmapped OCI types: {registered - set(IAM_RESOURCE_TYPE)}"
     needed = {IAM_RESOURCE_TYPE[t] for t in registered}
-    assert needed - granted(run.exports["deployerPolicy"].value, "manage") == set()
+    assert needed - granted(deployer_statements(iam_runs[stack]), "manage") == set()
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").splitlines()
     preview_user = {line.removeprefix(PREVIEW_USER).split(" ")[0] for line in readme if line.startswith(PREVIEW_USER)}
     assert needed - preview_user == set()

@@ -69,8 +69,27 @@ def test_written_manifests_are_valid_kubernetes_objects(tmp_path, capsys, schema
     iam_text = (tmp_path / stack / "iam-policy.txt").read_text()
     statements = [line for line in iam_text.splitlines() if line and not line.startswith("#")]
     assert statements and all(s.startswith(("Allow ", "Deny ")) for s in statements)
-    assert "<...> placeholders stand for OCIDs only known after deployment" in iam_text.splitlines()[1]
-    assert f"#   <ecommerce-{stack}-vault-id>: the OCID of the Pulumi resource ecommerce-{stack}-vault" in iam_text
+    # The IAM program's statements, for the IAM administrator; none waits for an OCID of the deployment.
+    assert f"# Policy ecommerce-{stack}-secrets-access:" in iam_text and "<" not in "".join(statements)
+    access = list(yaml.safe_load_all((tmp_path / stack / "deployer-access.yaml").read_text()))
+    assert [d["kind"] for d in access] == ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
+    for document in access:
+        kubernetes_validate.validate(document, "1.34", strict=True)
+
+
+def test_the_deployers_kubernetes_access_cannot_reach_a_value():
+    """The Role that closes the chain through the cluster grants no Secret, pod or workload, no service-account
+    token, no RBAC and no wildcard; its cluster-wide part reaches one namespace object only."""
+    from components.cluster_access import deployer_access
+
+    role, _, cluster_role, _ = deployer_access("production", "ecommerce-production")
+    granted = {(group, resource) for rule in role["rules"] + cluster_role["rules"]
+               for group in rule["apiGroups"] for resource in rule["resources"]}
+    assert granted == {("external-secrets.io", "secretstores"), ("external-secrets.io", "externalsecrets"),
+                       ("", "serviceaccounts"), ("", "namespaces")}
+    verbs = {verb for rule in role["rules"] + cluster_role["rules"] for verb in rule["verbs"]}
+    assert not verbs & {"*", "bind", "escalate", "impersonate"}
+    assert cluster_role["rules"][0]["resourceNames"] == ["ecommerce-production"]
 
 
 def test_an_unknown_stack_lists_the_stacks_that_exist(capsys):

@@ -1,15 +1,17 @@
 """The policy pack's rules as plain functions, on plain data: fast unit tests of each rule's logic.
 
 These alone prove nothing about the pack as CrossGuard runs it (proxies, config, encodings):
-`test_policy_protocol.py` does. Also here: the pack's config follows the stacks and passes the
-pack's own checks."""
+`test_policy_protocol.py` does. Also here: the committed pack config (the guardrail authority) is
+well-formed."""
 
 import dataclasses
 import json
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator
 
+from components import guardrails
 from offline.harness import STACKS
 from offline.policy_checks import PACK_CONFIG, load_pack_module, pack_config, resources_of, rules
 
@@ -80,9 +82,9 @@ def test_every_secret_uses_the_stacks_own_vault_and_key(stack_runs):
     assert rules.secrets_use_own_vault_and_key(broken, CTX) == [f"{broken[first].name}: keyId must come from this stack's own key"]
 
 
-def test_iam_statements_are_isolated(stack_runs):
+def test_iam_statements_are_isolated(iam_runs):
     """Bare any-user and statements naming another environment are refused."""
-    policy = resource(stack_runs["staging"], rules.POLICY)
+    policy = resource(iam_runs["staging"], rules.POLICY)
     assert rules.iam_statements_isolated(policy, CTX) == []
     bare = changed(policy, statements=["Allow any-user to read secret-bundles in compartment id x"])
     assert "grants everyone" in rules.iam_statements_isolated(bare, CTX)[0]
@@ -92,9 +94,9 @@ def test_iam_statements_are_isolated(stack_runs):
     assert all("names production's" in m for m in rules.iam_statements_isolated(pointed, CTX))
 
 
-def test_shared_clusters_are_not_reported_as_foreign(stack_runs):
+def test_shared_clusters_are_not_reported_as_foreign(iam_runs):
     """Environments may share one cluster; only identifiers that differ from this environment's count."""
-    policy = resource(stack_runs["staging"], rules.POLICY)
+    policy = resource(iam_runs["staging"], rules.POLICY)
     environments = {env: dict(ids) for env, ids in CONFIG["environments"].items()}
     environments["production"]["clusterId"] = environments["staging"]["clusterId"]
     ctx = rules.Context(environments=environments, max_rotation_days=CTX.max_rotation_days)
@@ -132,17 +134,17 @@ def test_only_oci_generated_jwt_generations_may_go_unprotected_in_production(sta
     assert rules.production_is_protected(dataclasses.replace(tagged_url, protect=False), CTX)
 
 
-def test_advisories_for_production_hsm_and_deny_statements(stack_runs):
+def test_advisories_for_production_hsm_and_deny_statements(stack_runs, iam_runs):
     """Production keys outside HSM, and production without Deny statements in any policy, are reported."""
     key = resource(stack_runs["production"], rules.KEY)
     assert rules.production_key_in_hsm(key, CTX) == []
     assert rules.production_key_in_hsm(changed(key, protectionMode="SOFTWARE"), CTX)
-    resources = resources_of(stack_runs["production"])
+    resources = resources_of(iam_runs["production"])
     assert rules.production_has_deny_statements(resources, CTX)
-    policy = resource(stack_runs["production"], rules.POLICY)
+    policy = resource(iam_runs["production"], rules.POLICY)
     deny = dataclasses.replace(policy, urn=f"{policy.urn}-deny", props={"statements": ["Deny any-user to read secret-family in tenancy"]})
     assert rules.production_has_deny_statements([*resources, deny], CTX) == []
-    assert rules.production_has_deny_statements(resources_of(stack_runs["staging"]), CTX) == []
+    assert rules.production_has_deny_statements(resources_of(iam_runs["staging"]), CTX) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -152,10 +154,14 @@ def test_no_mandatory_rule_is_violated_by_the_real_stacks(stack_runs, stack):
     assert [rule.name for rule, _ in found if rule.level == "mandatory"] == []
 
 
-def test_committed_pack_config_follows_the_stack_files_and_passes_the_packs_checks():
-    """policy/config.json is generated (`python -m offline.policy_checks` after changing a stack file),
-    declared only for the policies that read it, and accepted by the pack's own Configure check."""
+def test_the_committed_authority_is_one_entry_per_configured_policy_and_passes_the_schema():
+    """policy/config.json holds the same guardrails for every policy that reads config (the program reads
+    that one entry, components/guardrails.py), valid against the schema the engine is given, and gives each
+    environment a compartment and namespace of its own."""
     committed = json.loads(PACK_CONFIG.read_text())
-    assert committed == pack_config()
     assert set(committed) == {rule.name for rule in rules.RULES if rule.configured}
-    assert pack_config_schema.problems(committed) == []
+    authority = guardrails.parse(committed)
+    assert list(Draft7Validator(pack_config_schema.SCHEMA).iter_errors(committed["key-rotation"])) == []
+    for identifier in ("compartment_id", "namespace"):
+        owned = [getattr(e, identifier) for e in authority.environments.values()]
+        assert len(set(owned)) == len(owned), identifier

@@ -4,13 +4,13 @@
 evaluator of `where` clauses. It needs Python >= 3.12, so it runs in an environment of its
 own (`tests/oci_grammar/`, locked with hashes in its `uv.lock`), built here with
 `uv sync --locked` from the first Python >= 3.12 found, reused while up to date, and asked
-once per session about every statement the three stacks (and the opt-in Deny policy and the
-deployer's printed statements) generate. Without such an interpreter these tests are
+once per session about every statement of both programs: the IAM program's three stacks (and
+its opt-in Deny policy) and the environment stacks' (which must be none: they write no IAM). Without such an interpreter these tests are
 skipped with instructions, except in CI, where that is a failure.
 
-Placeholders such as `<ecommerce-production-vault-id>` (OCIDs only known after deployment)
-are not in OCI's grammar (its lexer refuses `<`), as no real statement holds one: the parser
-is given an OCID-shaped stand-in for each, and its reading is mapped back.
+No statement holds a placeholder such as `<ecommerce-production-vault-id>` any more (the IAM
+program runs before anything is deployed); were one to appear, OCI's lexer would refuse its `<`,
+so the parser is given an OCID-shaped stand-in for each, and its reading is mapped back.
 """
 
 import glob
@@ -99,10 +99,10 @@ class GrammarCheck:
     verdicts: list[bool]  # its evaluator's verdict on each case
 
 
-def condition_cases(runs, statements: list[Statement]) -> list[tuple[Statement, Request, bool]]:
+def condition_cases(runs, iam_runs, statements: list[Statement]) -> list[tuple[Statement, Request, bool]]:
     """Each where clause, for every matrix caller and environment whose request it decides
     (subject and permission match), with this project's verdict; duplicates dropped."""
-    matrix = access_matrix(runs)
+    matrix = access_matrix(runs, iam_runs)
     cases, seen = [], set()
     for identity in matrix.rows:
         for environment in matrix.environments:
@@ -121,21 +121,20 @@ def condition_cases(runs, statements: list[Statement]) -> list[tuple[Statement, 
 
 
 @pytest.fixture(scope="session")
-def grammar(stack_runs, production_with_denies, tmp_path_factory) -> GrammarCheck:
+def grammar(stack_runs, iam_runs, production_with_denies, tmp_path_factory) -> GrammarCheck:
     python = grammar_environment()
     runs = [stack_runs[s] for s in STACKS]
+    iam = [iam_runs[s] for s in STACKS]
     texts = list(
         dict.fromkeys(
-            text
-            for run in [*runs, production_with_denies]
-            for text in [
-                *(t for p in run.of_type("oci:Identity/policy:Policy") for t in p.plain_inputs["statements"]),
-                *run.exports["deployerPolicy"].value,
-            ]
+            t
+            for run in [*runs, *iam, production_with_denies]
+            for p in run.of_type("oci:Identity/policy:Policy")
+            for t in p.plain_inputs["statements"]
         )
     )
     statements = [parse(t) for t in texts]
-    cases = condition_cases([production_with_denies, *runs[1:]], statements)
+    cases = condition_cases(runs, [production_with_denies, *iam[1:]], statements)
     placeholders = {found: stand_in(found) for t in texts for found in re.findall(r"<[^<>']+>", t)}
 
     def real(text: str) -> str:
@@ -165,8 +164,8 @@ def grammar(stack_runs, production_with_denies, tmp_path_factory) -> GrammarChec
 
 
 def test_every_generated_statement_is_valid_in_ocis_grammar(grammar):
-    """All statements of the three stacks, the Deny policy and the deployer's parse without a syntax error."""
-    assert len(grammar.statements) >= 40
+    """All statements of both programs (the IAM program's three stacks and its Deny policy) parse without a syntax error."""
+    assert len(grammar.statements) >= 60
     failures = [(s.text, r["invalid_reasons"]) for s, r in zip(grammar.statements, grammar.readings, strict=True) if not r["parsed"]]
     assert not failures, failures
     assert all(r["valid"] and not r["invalid_reasons"] for r in grammar.readings)

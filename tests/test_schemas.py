@@ -76,12 +76,13 @@ def test_builtin_kubernetes_objects_match_the_official_schemas(stack_runs, stack
         kubernetes_validate.validate(registration.plain_inputs, KUBERNETES_VERSION, strict=True)
 
 
-def test_project_file_matches_the_pulumi_project_schema(schemas_dir):
-    """Pulumi.yaml is valid for the CLI's own project schema."""
+@pytest.mark.parametrize(("folder", "name"), [(".", "ecommerce-kms-vault"), ("iam", "ecommerce-kms-vault-iam")])
+def test_project_file_matches_the_pulumi_project_schema(schemas_dir, folder, name):
+    """Pulumi.yaml (the main program's, and the IAM program's) is valid for the CLI's own project schema."""
     schema = json.loads((schemas_dir / "pulumi-project.schema.json").read_text())
-    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    project = yaml.safe_load((PROJECT_DIR / folder / "Pulumi.yaml").read_text())
     validate(schema, project)
-    assert project["name"] == "ecommerce-kms-vault"
+    assert project["name"] == name
     assert project["runtime"]["name"] == "python"
 
 

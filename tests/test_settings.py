@@ -12,8 +12,7 @@ import yaml
 
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
-from components.presets import PRESETS
-from components.stack_config import CLOCK_VARIABLE, load_stack_settings, project_keys
+from components.stack_config import CLOCK_VARIABLE
 from offline.harness import PROJECT_DIR, run_program, stack_file_config
 from tests.conftest import PINNED_TODAY
 
@@ -47,6 +46,8 @@ def removed(key: str) -> Callable[[dict[str, Any]], None]:
 
 # (case, stack, change to its config, database URLs or None for all present, fragments the message must hold)
 CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | None, list[str]]] = [
+    ("IAM settings belong to the IAM program", "staging", setting("iam", {"tier": "strict"}), None,
+     [f"{P}iam", "unknown key"]),
     ("unknown top-level key", "staging", setting("compartmentID", "x"), None,
      [f"{P}compartmentID", "unknown key", "compartmentId", "pulumi config rm --path 'compartmentID' --stack staging"]),
     ("unknown nested key", "staging", setting("kubernetes.namspace", "x"), None,
@@ -80,7 +81,9 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}kubernetes.namespace = \"ecommerce-production\"", "belongs to production"]),
     ("another environment's compartment", "staging",
      lambda c: c.update({P + "compartmentId": stack_file_config("production")[P + "compartmentId"]}), None,
-     [f"{P}compartmentId", "is production's compartment (Pulumi.production.yaml)"]),
+     [f"{P}compartmentId", "is production's compartment in the guardrail authority policy/config.json; staging's is"]),
+    ("a key rotating less often than the authority allows", "staging", setting("keyRotation.intervalDays", 200), None,
+     [f"{P}keyRotation.intervalDays = 200", "policy/config.json allows staging at most 180 days"]),
     ("missing database URLs", "staging", lambda c: None,
      {s: URL for s in DEFAULT_SERVICES if s not in ("auth-service", "cart-service")},
      ["no URL for auth-service", "no URL for cart-service",
@@ -94,33 +97,14 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
     ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
      [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
-    ("two stacks install the operator on one cluster", "staging",
+    ("a neighbour on production's cluster", "staging",
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.installOperator = true", "Pulumi.production.yaml installs External Secrets Operator",
-      "pulumi config set --path 'kubernetes.installOperator' false --stack staging", "UNINSTALLS"]),
-    ("two stacks install Reloader on one cluster (it comes with the operator by default)", "staging",
-     lambda c: (setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"])(c),
-                setting("kubernetes.installOperator", False)(c), setting("kubernetes.installReloader", True)(c)), None,
-     [f"{P}kubernetes.installReloader = true", "Pulumi.production.yaml installs Reloader",
-      "pulumi config set --path 'kubernetes.installReloader' false --stack staging"]),
+     [f"{P}kubernetes.clusterId", "is production's cluster in the guardrail authority policy/config.json"]),
     ("unknown allowReplacement entry", "staging", setting("allowReplacement", ["compartmentId"]), None,
      [f"{P}allowReplacement.0 = \"compartmentId\"", "'vaultType'"]),
-    ("unknown access tier", "staging", setting("iam.tier", "paranoid"), None,
-     [f"{P}iam.tier = \"paranoid\"", "'strict', 'moderate' or 'relaxed'"]),
-    ("unknown iam key", "staging", setting("iam.readerGroup", "ecommerce-staging-qa"), None,
-     [f"{P}iam.readerGroup", "unknown key", "readersGroup"]),
-    ("group name not of OCI's shape", "staging", setting("iam.readersGroup", "QA team's"), None,
-     [f"{P}iam.readersGroup = \"QA team's\"", "an OCI group name"]),
-    ("readers group in strict", "production", setting("iam.readersGroup", "ecommerce-production-qa"), None,
-     [f"{P}iam.readersGroup = \"ecommerce-production-qa\"", "the strict tier has no readers role"]),
-    ("break-glass group in moderate", "staging", setting("iam.breakGlassGroup", "ecommerce-staging-break-glass"), None,
-     [f"{P}iam.breakGlassGroup", "the moderate tier has no breakGlass role"]),
-    ("break-glass group equal to the admin group", "production",
-     setting("iam.breakGlassGroup", "ecommerce-production-secret-admins"), None,
-     [f"{P}iam.breakGlassGroup = \"ecommerce-production-secret-admins\"", "is also iam.adminGroup"]),
     ("strict tier on another stack's cluster", "production",
      setting("kubernetes.clusterId", stack_file_config("staging")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.clusterId", "is staging's cluster (Pulumi.staging.yaml)", "a cluster of its own"]),
+     [f"{P}kubernetes.clusterId", "is staging's cluster in the guardrail authority", "production's is"]),
 ]
 
 
@@ -270,15 +254,3 @@ def test_a_malformed_pinned_clock_is_a_clear_error(monkeypatch):
     monkeypatch.setenv(CLOCK_VARIABLE, "next tuesday")
     with pytest.raises(pulumi.RunError, match="is not a date; use YYYY-MM-DD"):
         run_program("staging", stack_file_config("staging"), {s: URL for s in DEFAULT_SERVICES})
-
-
-@pytest.mark.parametrize("stack", ["production", "staging", "development"])
-def test_each_preset_names_its_tier_and_a_stack_may_override_it(stack):
-    """Without `iam.tier` a stack gets its preset's tier; with it, its own, whatever the preset."""
-    keys = project_keys(stack_file_config(stack))
-    preset = keys["preset"]
-    without_tier = {**keys, "iam": {k: v for k, v in keys["iam"].items() if k not in ("tier", "readersGroup")}}
-    assert load_stack_settings(without_tier, stack).iam.tier == PRESETS[preset]["iam"]["tier"]
-    overridden = {**without_tier, "iam": {**without_tier["iam"], "tier": "relaxed"}}
-    settings = load_stack_settings(overridden, stack)
-    assert settings.iam.tier == "relaxed" and settings.preset == preset

@@ -25,11 +25,6 @@ def only(run: ProgramRun, type_: str):
     return registration
 
 
-def access_policy(run: ProgramRun):
-    [policy] = [p for p in run.of_type(POLICY) if p.inputs["name"].endswith("-secrets-access")]
-    return policy
-
-
 def guard_urn(run: ProgramRun) -> str:
     [reference] = [r for r in run.reads if r.type == "pulumi:pulumi:StackReference"]
     return reference.urn
@@ -53,7 +48,7 @@ def test_each_stack_creates_the_described_inventory(stack_runs, stack):
     namespaced store, 11 ExternalSecrets, a topic and an Events rule per environment."""
     run = stack_runs[stack]
     counts = {t: len(run.of_type(t)) for t in (VAULT, KEY, STORE, EXTERNAL_SECRET, POLICY, TOPIC, RULE)}
-    assert counts == {VAULT: 1, KEY: 1, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 2, TOPIC: 1, RULE: 1}
+    assert counts == {VAULT: 1, KEY: 1, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 0, TOPIC: 1, RULE: 1}
     assert len({s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}) == 22
     assert len(run.of_type(SECRET)) == 11 + 11 * len(jwt_generations(run))
     assert not [r for r in run.registrations if "ClusterSecretStore" in r.type]
@@ -152,23 +147,23 @@ def test_vault_and_key_are_protected_everywhere_secrets_in_strict_stacks(stack_r
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_only_explicit_providers_are_used(stack_runs, stack):
-    """Default providers are disabled; every resource names its provider, IAM goes to the home region."""
+    """Default providers are disabled; every resource names its provider (IAM is the IAM program's)."""
     run = stack_runs[stack]
     assert stack_file_config(stack)["pulumi:disable-default-providers"] == ["oci", "kubernetes"]
     assert all(r.provider for r in run.resources)
-    assert all(p.provider.endswith(f"oci-{stack}-home::<oci-{stack}-home-id>") for p in run.of_type(POLICY))
     assert all(r.provider.split("::")[-2] == f"oci-{stack}" for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET)
     assert all(r.provider.split("::")[-2] == f"kubernetes-{stack}" for r in run.resources if r.type.startswith("kubernetes:"))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_external_secrets_wait_for_their_sources(stack_runs, stack):
-    """Each ExternalSecret is created after its two secrets, the store and the IAM policy, so its first sync works."""
+    """Each ExternalSecret is created after its two secrets and the store, so its first sync works (the IAM
+    program granted the reads before the first deployment)."""
     run = stack_runs[stack]
     for external in run.of_type(EXTERNAL_SECRET):
         service = external.inputs["metadata"]["name"]
         expected = {s.urn for s in run.of_type(SECRET) if s.inputs["metadata"]["service"] == service}
-        expected |= {only(run, STORE).urn, access_policy(run).urn, guard_urn(run)}
+        expected |= {only(run, STORE).urn, guard_urn(run)}
         assert set(external.depends_on) == expected
 
 
@@ -236,7 +231,7 @@ def test_outputs_name_what_other_stacks_and_people_need(stack_runs):
     exports = stack_runs["production"].exports
     assert set(exports) == {
         "vaultId", "keyId", "managementEndpoint", "secretIds", "namespace", "kubernetesSecrets", "keyRotation",
-        "fixedSettings", "deployerPolicy", "jwtRotation", "reloadAnnotations", "notificationTopicId",
+        "fixedSettings", "jwtRotation", "reloadAnnotations", "notificationTopicId",
     }
     assert set(exports["secretIds"].value) == {
         secret_path("production", service, kind) for service in DEFAULT_SERVICES for kind in SECRET_KINDS

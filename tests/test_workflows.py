@@ -155,19 +155,44 @@ def test_no_run_replaces_another_stacks_or_workflows_pending_update():
 
 
 def test_the_pack_runs_where_the_policy_pack_is_passed():
-    """Wherever a workflow passes a policy pack, its locked environment is built first in that directory,
-    uv is installed for the CLI's uv toolchain, and the pack's generated config is given."""
+    """Wherever a workflow passes a policy pack (a path from the step's work-dir, where the CLI runs), its
+    locked environment is built first in that directory, uv is installed for the CLI's uv toolchain, and
+    the pack's committed config (the guardrail authority) is given."""
+    passed = set()
     for workflow, name, job in jobs():
         job_steps = job.get("steps", [])
         for i, step in enumerate(job_steps):
             pack = step.get("with", {}).get("policyPacks")
             if not pack:
                 continue
+            work_dir = PROJECT_DIR / step["with"].get("work-dir", ".")
+            directory = (work_dir / pack).resolve().relative_to(PROJECT_DIR)
             before = "\n".join(s.get("run", "") for s in job_steps[:i])
-            assert f"uv sync --locked --directory {pack}" in before, f"{workflow}:{name}"
+            assert f"uv sync --locked --directory {directory}" in before, f"{workflow}:{name}"
             assert any(s.get("uses", "").startswith("astral-sh/setup-uv@") for s in job_steps[:i])
-            assert (PROJECT_DIR / pack / "PulumiPolicy.yaml").exists()
-            assert step["with"]["policyPackConfigs"] == f"{pack}/config.json"
+            assert (PROJECT_DIR / directory / "PulumiPolicy.yaml").exists()
+            assert (work_dir / step["with"]["policyPackConfigs"]).resolve() == PROJECT_DIR / directory / "config.json"
+            passed.add(workflow)
+    assert {"pulumi-stack.yml", "iam.yml"} <= passed
+
+
+def test_iam_is_applied_only_in_its_own_gated_environment():
+    """The IAM program is previewed with read-only credentials (`iam-<stack>-preview`), then updated in
+    `iam-<stack>` (IAM-administrator credentials, its own reviewers), one environment at a time, after every
+    preview; both jobs run the same steps on the IAM project, and no other workflow touches it."""
+    iam = load("iam.yml")["jobs"]
+    preview, up = iam["preview"], iam["up"]
+    assert preview["environment"] == "iam-${{ matrix.stack }}-preview" and preview["strategy"]["matrix"]["command"] == ["preview"]
+    assert up["environment"] == "iam-${{ matrix.stack }}" and up["strategy"]["matrix"]["command"] == ["up"]
+    assert up["needs"] == "preview" and up["strategy"]["max-parallel"] == 1
+    assert preview["steps"] == up["steps"] and preview["strategy"]["matrix"]["stack"] == up["strategy"]["matrix"]["stack"]
+    [step] = [s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert step["with"]["work-dir"] == "iam" and step["with"]["command"] == "${{ matrix.command }}"
+    assert (PROJECT_DIR / "iam" / "Pulumi.yaml").exists()
+    for workflow, name, other in jobs():
+        if workflow != "iam.yml":
+            assert not str(other.get("environment", "")).startswith("iam-"), f"{workflow}:{name}"
+            assert all(s.get("with", {}).get("work-dir") != "iam" for s in other.get("steps", [])), f"{workflow}:{name}"
 
 
 def test_rotation_reads_its_stack_from_the_configured_backend():
