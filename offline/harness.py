@@ -90,6 +90,7 @@ class Registration:
     property_dependencies: dict[str, tuple[str, ...]]
     additional_secret_outputs: tuple[str, ...]
     inputs: dict[str, Any]
+    import_id: str = ""  # the `import` resource option: the existing resource this one adopts
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -140,6 +141,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 property_dependencies={k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                import_id=request.importId,
             )
         )
         return response

@@ -26,8 +26,9 @@ import yaml
 
 from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
-from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
+from offline.access import AccessMatrix, UnsupportedStatement, access_matrix, render_matrix, row_title
 from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_stack
+from offline.markdown import code
 from offline.report import compare_table, iam_policy_text, timeline_table
 
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -64,7 +65,11 @@ def resource_view(r: Registration) -> dict[str, Any]:
     return {
         "type": r.type,
         "name": r.name,
+        "custom": r.custom,
         "parent": r.parent.rsplit("::", 1)[-1] if r.parent else None,
+        # The provider reference is `<urn>::<id>`: its name is the URN's last part.
+        "provider": r.provider.rsplit("::", 2)[-2] if r.provider else None,
+        "adopts": r.import_id or None,
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
         "dependsOn": [urn.rsplit("::", 1)[-1] for urn in r.depends_on],
@@ -75,12 +80,24 @@ def resource_view(r: Registration) -> dict[str, Any]:
 Findings = list[tuple[Any, str]]  # (rule, message) from the policy pack's rules
 
 
-def plan_view(run: ProgramRun, findings: Findings) -> dict[str, Any]:
+def access_view(matrix: AccessMatrix | None, stack: str) -> dict[str, Any] | None:
+    """The matrix rows of `stack`'s identities, by role: what each can do on each environment's secrets."""
+    if matrix is None:
+        return None
+    return {
+        identity.role: {"label": row_title(identity), "cells": {owner: access.render() for owner, access in cells.items()}}
+        for identity, cells in matrix.rows.items()
+        if identity.environment == stack
+    }
+
+
+def plan_view(run: ProgramRun, findings: Findings, matrix: AccessMatrix | None = None) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "resources": [resource_view(r) for r in run.registrations],
         "outputs": {name: SECRET_SHOWN if e.secret else e.value for name, e in run.exports.items()},
         "policy": [{"rule": rule.name, "level": rule.level, "message": m} for rule, m in findings],
+        "access": access_view(matrix, run.stack),
     }
 
 
@@ -113,11 +130,16 @@ def render_text(run: ProgramRun, findings: Findings, markdown: bool, colour: boo
         lines.append("```\n\n</details>")
     lines += ["", "Outputs:" if not markdown else "**Outputs**", ""]
     view = plan_view(run, findings)
+    # In Markdown, a code block: indented plain lines would fold into one paragraph, and GitHub
+    # would strip every `<placeholder>` as an unknown HTML tag.
+    lines += ["```"] if markdown else []
     for name, value in view["outputs"].items():
         lines.append(f"  {name}: {json.dumps(value, sort_keys=True)}")
+    lines += ["```"] if markdown else []
     lines += ["", "**Policy checks** (the CrossGuard pack's rules)" if markdown else "Policy checks:", ""]
     for found in view["policy"] or [{"level": "ok", "rule": "all rules", "message": "no violation"}]:
-        lines.append(f"  - {found['level']}: {found['rule']}: {found['message']}")
+        message = code(found["message"], limit=10_000) if markdown else found["message"]
+        lines.append(f"  - {found['level']}: {found['rule']}: {message}")
     return "\n".join(lines) + "\n"
 
 
@@ -197,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     pack_config = policy_checks.pack_config(args.project_dir)
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
-        print(json.dumps([plan_view(run, findings[run.stack]) for run in runs], indent=2, sort_keys=True))
+        try:
+            matrix = access_matrix(runs)
+        except UnsupportedStatement:
+            matrix = None  # --matrix names the statement; the plan itself is still worth printing
+        print(json.dumps([plan_view(run, findings[run.stack], matrix) for run in runs], indent=2, sort_keys=True))
     else:
         colour = sys.stdout.isatty() and not args.markdown and "NO_COLOR" not in os.environ
         print("\n".join(render_text(run, findings[run.stack], args.markdown, colour) for run in runs))
