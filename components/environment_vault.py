@@ -92,6 +92,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             opts=self.child_options(
                 in_region,
                 protect="vault" not in lifted,
+                import_=s.adopt.vault_id,
                 hooks=pulumi.ResourceHookBinding(
                     after_create=[pulumi.ResourceHook(f"{name}-wait-for-management-endpoint", after_vault_created)]
                 ),
@@ -114,7 +115,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 else None
             ),
             freeform_tags=tags | schedule.tags(),
-            opts=self.child_options(in_region, protect="key" not in lifted),
+            opts=self.child_options(in_region, protect="key" not in lifted, import_=s.adopt.key_import_id()),
         )
         if schedule.period > 0:
             oci.kms.KeyVersion(
@@ -134,7 +135,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         current: dict[str, dict[SecretKind, oci.vault.Secret]] = {}
         sources: dict[str, list[oci.vault.Secret]] = {}
         for service in s.services:
-            url = secret_of.database_url(service, args.database_urls[service], protect_urls)
+            url = secret_of.database_url(service, args.database_urls.get(service), protect_urls)
             jwts = [secret_of.jwt(service, generation, jwt, s.secrets.jwt_length) for generation in jwt.generations]
             current[service] = {"database-url": url, "jwt-secret": jwts[-1]}
             sources[service] = [url, *jwts]
@@ -219,6 +220,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         delete_before_replace: bool | None = None,
         hooks: pulumi.ResourceHookBinding | None = None,
         additional_secret_outputs: list[str] | None = None,
+        import_: str | None = None,
     ) -> ResourceOptions:
         """Options of every child: parented here, on an explicit provider, after the guard's verdict."""
         return ResourceOptions(
@@ -230,6 +232,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             delete_before_replace=delete_before_replace,
             hooks=hooks,
             additional_secret_outputs=additional_secret_outputs,
+            import_=import_,
         )
 
     @staticmethod
@@ -424,7 +427,14 @@ class _SecretFactory:
         self._component, self._name, self._settings = component, name, settings
         self._vault, self._key, self._provider, self._tags = vault, key, provider, tags
 
-    def database_url(self, service: str, url: Output[str], protect: bool) -> oci.vault.Secret:
+    def database_url(self, service: str, url: Output[str] | None, protect: bool) -> oci.vault.Secret:
+        adopted = self._settings.adopt.database_url_secrets.get(service)
+        if adopted:
+            # Adopted with the value it holds: OCI never returns a secret's content, so content sent here
+            # would differ from the imported state and write a new version (refused by a reuse rule when
+            # it repeats the value) on the very update that adopts it.
+            return self._secret(service, "database-url", 0, {}, protect, import_=adopted)
+        assert url is not None, service  # load_database_urls requires a URL for every service not adopted
         encoded = Output.secret(url.apply(lambda text: base64.b64encode(text.encode()).decode()))
         return self._secret(
             service, "database-url", 0, {}, protect,
@@ -455,6 +465,7 @@ class _SecretFactory:
         generation: int,
         extra_tags: dict[str, str],
         protect: bool,
+        import_: str | None = None,
         **content: Any,
     ) -> oci.vault.Secret:
         s, env = self._settings, self._settings.environment
@@ -471,7 +482,7 @@ class _SecretFactory:
             freeform_tags=self._tags | {"path": path, "service": service} | extra_tags,
             secret_rules=self._rules(),
             opts=self._component.child_options(
-                self._provider, protect=protect, additional_secret_outputs=["secret_content"]
+                self._provider, protect=protect, additional_secret_outputs=["secret_content"], import_=import_
             ),
             **content,
         )

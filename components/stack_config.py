@@ -215,14 +215,17 @@ def set_secret_command(path: str, stack: str) -> str:
 
 
 def load_database_urls(
-    raw: str | None, is_secret: bool, plain_leaves: list[str], services: tuple[str, ...], stack: str
+    raw: str | None, is_secret: bool, plain_leaves: list[str], services: tuple[str, ...], stack: str,
+    adopted: frozenset[str] = frozenset(),
 ) -> dict[str, pulumi.Output[str]]:
     """Each service's database URL as a secret Output; which services have one is checked now.
 
     The check runs on the plain config text so that a missing URL stops the program before any
     resource is registered (an Output's contents are only known after registration starts).
-    `plain_leaves` are the services whose URL the stack file holds unencrypted.
+    `plain_leaves` are the services whose URL the stack file holds unencrypted; `adopted` those whose
+    existing secret is adopted with its current value, so that no URL is set for them here.
     """
+    services = tuple(s for s in services if s not in adopted)
     key = f"{PROJECT}:{DATABASE_URLS_KEY}"
 
     def set_command(service: str) -> str:
@@ -250,7 +253,12 @@ def load_database_urls(
             stack, [f"{key} must be a map of service name to a non-empty URL string; set each with {set_command(services[0])}"]
         )
     problems = [f"{key} has no URL for {service}; set it: {set_command(service)}" for service in services if service not in urls]
-    unknown = sorted(set(urls) - set(services))
+    problems += [
+        f"{key}[\"{service}\"] is set, but adopt.databaseUrlSecrets adopts that secret with the value it holds in OCI: "
+        f"remove one of them (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{service}\"]' --stack {stack})"
+        for service in sorted(adopted & set(urls))
+    ]
+    unknown = sorted(set(urls) - set(services) - adopted)
     if unknown:
         problems.append(
             f"{key} has URLs for services that are not in {PROJECT}:services: {', '.join(unknown)}; "
@@ -277,6 +285,7 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
         plain_text_leaves(project_dir, stack, DATABASE_URLS_KEY),
         settings.services,
         stack,
+        frozenset(settings.adopt.database_url_secrets),
     )
     kubeconfig = config.get(KUBECONFIG_KEY)
     if kubeconfig is None and settings.kubernetes.context is None:

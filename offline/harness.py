@@ -65,6 +65,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.typ == "oci:Kms/vault:Vault":
             outputs["managementEndpoint"] = self._computed(f"{args.name}-management-endpoint")
             outputs["cryptoEndpoint"] = self._computed(f"{args.name}-crypto-endpoint")
+        if args.resource_id:
+            # Adopted (the `import` option): the engine reads the existing resource, so even a first
+            # preview knows its ID. The key's import ID embeds its vault's endpoint; its ID is the key's
+            # OCID (terraform-provider-oci internal/service/kms/kms_key_resource.go, readKmsKey).
+            return args.resource_id.rsplit("/keys/", 1)[-1], outputs
         return "" if self.first_preview else placeholder(f"{args.name}-id"), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:

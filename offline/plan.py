@@ -119,8 +119,10 @@ def render_text(run: ProgramRun, findings: Findings, markdown: bool, colour: boo
         level = depth.get(r.parent, 0) + 1
         depth[r.urn] = level
         flags = "".join(f" [{f}]" for f, on in (("protect", r.protect), ("retain-on-delete", r.retain_on_delete)) if on)
+        flags += f" [adopts {r.import_id}]" if r.import_id else ""
         lines.append(
-            f"{'  ' * level}{_paint('+', '32', colour)} {_paint(r.type, '36', colour)}  "
+            # `=` is how `pulumi preview` marks an import, `+` a creation.
+            f"{'  ' * level}{_paint('=' if r.import_id else '+', '32', colour)} {_paint(r.type, '36', colour)}  "
             f"{_paint(r.name, '1', colour)}{_paint(flags, '33', colour)}"
         )
         for key in SHOWN_INPUTS.get(r.type, ()):

@@ -28,7 +28,7 @@ DOCS_TODAY: Final = date(2026, 12, 1)
 TIMELINE_ROTATIONS: Final = 3
 ARCHITECTURE: Final = PROJECT_DIR / "docs" / "ARCHITECTURE.md"
 COLOURS: Final = {"production": "#c62828", "staging": "#f57c00", "development": "#4caf50"}
-OCID: Final = re.compile(r"^ocid1\.([a-z0-9]+)\.(oc[0-9]+)\.[a-z0-9-]*\.[a-z0-9]+$")
+OCID: Final = re.compile(r"^ocid1\.([a-z0-9]+)\.(oc[0-9]+)\.[a-z0-9-]*(\.[a-z0-9-]+)?\.[a-z0-9]+$")
 
 
 HOW: Final = {

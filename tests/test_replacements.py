@@ -82,6 +82,12 @@ NOT_CHANGED = {
     "keyRotation.method": "native needs vaultType VIRTUAL_PRIVATE, whose change is covered above",
     "services": "removing a service deletes its secrets on purpose (protected in strict stacks)",
     "kubernetes.installOperator": "false uninstalls the operator on purpose (its CRDs are kept)",
+    # Adoption changes no input: it names an existing resource the engine imports (docs/adoption.md says
+    # what a change of it does on a deployed stack: an import-replacement the engine refuses when protected).
+    "adopt.vaultId": "the vault's inputs stay as they are; the engine imports the named vault",
+    "adopt.keyId": "the key's inputs stay as they are; the engine imports the named key",
+    "adopt.managementEndpoint": "only completes the key's import ID",
+    "adopt.databaseUrlSecrets": "the secrets' inputs stay as they are (but for their content); the engine imports them",
 }
 
 
