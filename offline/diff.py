@@ -51,6 +51,7 @@ class StackDiff:
     verdicts_new: list[dict[str, Any]] = field(default_factory=list)
     verdicts_gone: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -141,7 +142,15 @@ def diff_stack(stack: str, base: dict[str, Any] | None, head: dict[str, Any] | N
     old_statements, new_statements = _statements(base), _statements(head)
     found.statements_added = [s for s in new_statements if s not in old_statements]
     found.statements_removed = [s for s in old_statements if s not in new_statements]
-    old_access, new_access = base.get("access") or {}, head.get("access") or {}
+    old_access, new_access = base.get("access"), head.get("access")
+    if old_access is None or new_access is None:
+        # A plan without the matrix: older code on the base branch, or a statement the matrix cannot read.
+        side = "this branch" if new_access is None else "the base branch"
+        found.notes.append(
+            f"Access matrix not compared: the plan of {side} has none (older code there, or a statement the "
+            "matrix cannot read: `uv run python -m offline.plan --matrix` names it)."
+        )
+        old_access = new_access = {}
     for role in sorted(set(old_access) | set(new_access)):
         old_row, new_row = old_access.get(role, {}), new_access.get(role, {})
         label = (new_row or old_row)["label"]
@@ -205,11 +214,12 @@ def _policy_summary(d: StackDiff) -> str:
 
 
 def stack_blocks(d: StackDiff) -> list[Block]:
+    """The change first, then notes and the policy verdicts on this branch."""
     if d.error:
         return [Block([f"⚠️ {code(d.error, limit=600)}"], [])]
-    if not d.changed:
-        return [Block(["No change: this stack's plan is the same as on the base branch."], [])]
     blocks = []
+    if not d.changed:
+        blocks.append(Block(["No change: this stack's plan is the same as on the base branch."], []))
     if d.replaced:
         blocks.append(Block(["**Replaced** (deleted and created again; what it holds is lost):", ""],
                             [f"- {_resource(r)} because of {', '.join(code(p) for p in why)}" for r, why in d.replaced],
@@ -224,9 +234,15 @@ def stack_blocks(d: StackDiff) -> list[Block]:
         blocks.append(Block(["**Adopted** (imported as they are in OCI, not created):", ""],
                             [f"- {_resource(r)}: {code(r['adopts'])}" for r in d.adopted], what="adoptions"))
     if d.updated:
+        # The same change on many resources (a setting every ExternalSecret carries) is one line.
+        alike: dict[tuple[str, str, str, str], list[str]] = {}
+        for r, changes in d.updated:
+            for path, a, b in changes:
+                alike.setdefault((r["type"], path, json.dumps(a), json.dumps(b)), []).append(r["name"])
         blocks.append(Block(["**Inputs changed** (updated in place):", ""],
-                            [f"- {_resource(r)} {code(path)}: {code(json.dumps(a))} → {code(json.dumps(b))}"
-                             for r, changes in d.updated for path, a, b in changes], what="input changes"))
+                            [f"- {code(path)}: {code(a)} → {code(b)} on {len(names)} × {code(type_)}: "
+                             + ", ".join(code(n) for n in names) for (type_, path, a, b), names in alike.items()],
+                            what="input changes"))
     if d.statements_added or d.statements_removed:
         blocks.append(Block([f"**IAM statements**: {len(d.statements_added)} added, {len(d.statements_removed)} removed", "",
                              "```diff"],
@@ -237,9 +253,12 @@ def stack_blocks(d: StackDiff) -> list[Block]:
                              "| Identity | On the secrets of | Before | After |", "|---|---|---|---|"],
                             [f"| {cell(label)} | {owner} | {cell(was)} | {cell(now)} |" for label, owner, was, now in d.access],
                             what="cells"))
-    if d.verdicts_new or d.verdicts_gone:
-        blocks.append(Block(["**Policy verdicts** (the CrossGuard pack's rules) that changed:", ""],
-                            [f"{_verdict(v)} (new)" for v in d.verdicts_new] + [f"{_verdict(v)} (resolved)" for v in d.verdicts_gone],
+    blocks += [Block([f"_{note}_"], []) for note in d.notes]
+    new_verdicts = [_verdict_key(v) for v in d.verdicts_new]
+    if d.verdicts or d.verdicts_gone:
+        blocks.append(Block(["**Policy verdicts** (the CrossGuard pack's rules) on this branch:", ""],
+                            [_verdict(v) + (" (new)" if _verdict_key(v) in new_verdicts else "") for v in d.verdicts]
+                            + [f"{_verdict(v)} (resolved)" for v in d.verdicts_gone],
                             what="verdicts"))
     return blocks
 

@@ -214,3 +214,13 @@ def test_the_pull_request_workflow_comments_the_change_against_a_worktree_of_the
     assert '-m offline.diff "$base"' in render["run"] and "> plan/comment.md" in render["run"]
     comment_step = (PROJECT_DIR / ".github" / "workflows" / "plan-comment.yml").read_text()
     assert ".slice(" not in comment_step and "65536" in comment_step
+
+
+def test_a_base_planned_by_older_code_is_compared_as_far_as_it_goes(plans):
+    """A base whose plan lacks the access matrix (code from before it was printed) moves no cell, and says so."""
+    base, head = plans["collect"]("base"), plans["collect"]("head")
+    older = {k: v for k, v in base["production"].items() if k != "access"}
+    older["resources"] = [{k: v for k, v in r.items() if k not in ("custom", "provider", "adopts")} for r in older["resources"]]
+    found = diff.diff_stack("production", older, head["production"])
+    assert found.access == [] and "Access matrix not compared" in found.notes[0]
+    assert found.statements_added and not found.replaced
