@@ -87,6 +87,17 @@ SECRET_SHOWN = "[secret]"
 
 # pydantic's words for "not a map here"; its own message would name the internal model class.
 _NOT_A_SECTION = frozenset({"model_type", "model_attributes_type", "dict_type"})
+# pydantic's Python words ("a valid tuple") in the stack file's own terms.
+_IN_YAML_TERMS = {
+    "tuple_type": "must be a list, one '- item' per line below the key",
+    "list_type": "must be a list, one '- item' per line below the key",
+    "dict_type": "must be a map, one 'key: value' per line below the key",
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+}
 
 
 def _is_empty(value: Any) -> bool:
@@ -124,6 +135,8 @@ def describe_errors(
                 f"{what}: write the keys you set, each on its own line indented below '{loc[-1]}:', or delete "
                 f"the line (this section {_section_keys(loc)}; the preset fills what a stack leaves out)"
             )
+        elif detail["type"] in _IN_YAML_TERMS:
+            message = _IN_YAML_TERMS[detail["type"]]
         description = _description(loc) if "key" not in ctx and not section else None
         allowed_part = f" (allowed: {description})" if description and detail["type"] != "extra_forbidden" else ""
         secret = key.split(".")[0] in secret_keys

@@ -224,3 +224,18 @@ def test_a_base_planned_by_older_code_is_compared_as_far_as_it_goes(plans):
     found = diff.diff_stack("production", older, head["production"])
     assert found.access == [] and "Access matrix not compared" in found.notes[0]
     assert found.statements_added and not found.replaced
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_full_markdown_plan_shows_every_placeholder_and_keeps_its_outputs_in_a_block(stack_runs, stack):
+    """`offline.plan --markdown` (in the artifact): outputs in a code block, every `<…>` visible as GitHub renders it."""
+    from offline import plan
+
+    text = plan.render_text(stack_runs[stack], [], markdown=True)
+    view = seen(text)
+    shown = text_of(view)
+    placeholders = set(re.findall(r"<[a-z][^<>\s\"]*>", text)) - {"<details>", "<summary>"}
+    assert f"<{stack}-vault-id>".replace(stack, f"ecommerce-{stack}") in placeholders
+    assert all(p in shown for p in placeholders), sorted(p for p in placeholders if p not in shown)
+    outputs = "".join(data for tags, data in view.pieces if "pre" in tags)
+    assert "vaultId:" in outputs and "namespace:" in outputs

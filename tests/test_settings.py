@@ -95,7 +95,7 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      setting("secrets", {"preventReuseOfDeletedVersions": True}), None,
      [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
     ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
-     [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
+     [f"{P}kubernetes.installOperator = \"sometimes\"", "must be true or false"]),
     ("two stacks install the operator on one cluster", "staging",
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
      [f"{P}kubernetes.installOperator = true", "Pulumi.production.yaml installs External Secrets Operator",

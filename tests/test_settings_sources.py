@@ -174,3 +174,17 @@ def test_no_message_names_an_internal_class(stack, change, urls):
     with pytest.raises(SettingsError) as refused:
         run_program(stack, config, urls or URLS, today=PINNED_TODAY)
     no_internal_names(str(refused.value))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [("services", "auth-service", "must be a list, one '- item' per line"),
+     ("notifications.emails", "secops@example.com", "must be a list"),
+     ("keyRotation.intervalDays", "often", "must be a whole number"),
+     ("adopt.databaseUrlSecrets", ["auth-service"], "must be a map, one 'key: value' per line")],
+)
+def test_a_value_of_the_wrong_kind_is_named_in_the_stack_files_terms(key, value, said):
+    """A list, map or number written as something else is explained as YAML, not as Python types."""
+    message = refusal(set_path(stack_file_config("staging"), key, value))
+    assert f"{P}{key} = " in message and said in message
+    assert "tuple" not in message and "dictionary" not in message
