@@ -322,7 +322,15 @@ def render(diffs: list[StackDiff], base_label: str, budget: int | None = BUDGET)
 def compare(base_dir: Path, head_dir: Path = PROJECT_DIR) -> tuple[list[StackDiff], dict[str, Any], dict[str, Any]]:
     """Plan both checkouts (side by side, in two processes) and compare them stack by stack."""
     base_run, head_run = start_plan(base_dir), start_plan(head_dir)
-    (base, base_error), (head, head_error) = collect_plan(base_run), collect_plan(head_run)
+    base, head = collect_plan(base_run), collect_plan(head_run)
+    return compare_plans(base, head), base[0], head[0]
+
+
+def compare_plans(
+    base_plan: tuple[dict[str, Any], str | None], head_plan: tuple[dict[str, Any], str | None]
+) -> list[StackDiff]:
+    """Each stack's change from the base's plan to this branch's (each as `collect_plan` returns it)."""
+    (base, base_error), (head, head_error) = base_plan, head_plan
     diffs = []
     for stack in [*STACKS, *sorted(set(head) - set(STACKS))]:
         d = diff_stack(stack, base.get(stack), head.get(stack))
@@ -331,7 +339,7 @@ def compare(base_dir: Path, head_dir: Path = PROJECT_DIR) -> tuple[list[StackDif
         elif base_error:
             d.error = f"the base branch: {base_error}; nothing to compare with"
         diffs.append(d)
-    return diffs, base, head
+    return diffs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "base.json").write_text(json.dumps(list(base.values()), indent=2, sort_keys=True))
         (args.out / "head.json").write_text(json.dumps(list(head.values()), indent=2, sort_keys=True))
         (args.out / "diff-full.md").write_text(render(diffs, args.base_label, budget=None))
-    return 1 if any(d.error for d in diffs) else 0
+    # A base branch that cannot plan is said in the comment; only this branch's own failure fails the run.
+    return 1 if not head else 0
 
 
 if __name__ == "__main__":

@@ -239,3 +239,16 @@ def test_the_full_markdown_plan_shows_every_placeholder_and_keeps_its_outputs_in
     assert all(p in shown for p in placeholders), sorted(p for p in placeholders if p not in shown)
     outputs = "".join(data for tags, data in view.pieces if "pre" in tags)
     assert "vaultId:" in outputs and "namespace:" in outputs
+
+
+def test_a_base_that_cannot_plan_is_said_in_the_comment_and_fails_nothing(plans, tmp_path, capsys):
+    """A broken base branch is reported under each stack; only this branch's own failure fails the run."""
+    base = copy_of_repository(tmp_path / "base")
+    staging = base / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("    tier: moderate", "   tier: moderate"))
+    broken = diff.collect_plan(diff.start_plan(base))
+    assert broken[1] and "Pulumi.staging.yaml, line" in broken[1]
+    shown = text_of(seen(diff.render(diff.compare_plans(broken, (plans["collect"]("real"), None)), "main")))
+    assert shown.count("the base branch: the offline plan failed") == len(STACKS)
+    assert diff.main([str(base), "--project-dir", str(base)]) == 1  # this branch's own plan failed
+    assert "this branch: the offline plan failed" in text_of(seen(capsys.readouterr().out))
