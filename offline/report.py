@@ -17,6 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import pulumi
+
 from components import iam
 from components.naming import SECRET_KINDS, environment_prefix
 from components.presets import SYNC, TIERS, TierName
@@ -333,12 +335,23 @@ def main(argv: list[str] | None = None) -> int:
         "--identifiers", action="store_true",
         help="print the document with the stack files' real OCIDs and anchors to standard output (nothing written)",
     )
-    if parser.parse_args(argv).identifiers:
-        print(render_docs(identifiers=True), end="")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        document = render_docs(args.project_dir, identifiers=args.identifiers)
+    except KeyError as error:  # a stack file missing: which ones there are
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return 2
+    except pulumi.RunError as error:  # a stack file mistake: its own message, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.identifiers:
+        print(document, end="")
         return 0
-    ARCHITECTURE.parent.mkdir(exist_ok=True)
-    ARCHITECTURE.write_text(render_docs())
-    print(f"wrote {ARCHITECTURE.relative_to(Path.cwd()) if ARCHITECTURE.is_relative_to(Path.cwd()) else ARCHITECTURE}")
+    target = args.project_dir / ARCHITECTURE.relative_to(PROJECT_DIR)
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(document)
+    print(f"wrote {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}")
     return 0
 
 

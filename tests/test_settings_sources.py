@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from components import settings as settings_module
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
-from offline import plan
+from offline import plan, report
 from offline.harness import PROJECT_DIR, ProgramRun, run_program, stack_file_config
 from tests.conftest import PINNED_TODAY
 from tests.test_settings import CASES
@@ -93,6 +93,17 @@ def test_a_yaml_syntax_error_names_the_file_line_and_column(tmp_path, capsys):
     reported = int(error.split("Pulumi.staging.yaml, line ")[1].split(",")[0])
     assert reported in (number, number + 1)  # YAML notices the mistake on the line or the next
     assert "Traceback" not in error
+
+
+def test_the_docs_generator_reports_a_yaml_syntax_error_the_same_way(tmp_path, capsys):
+    """`offline.report` reads the stack files too: the same one message, nothing written."""
+    folder, _ = broken_copy(tmp_path)
+    for name in ("Pulumi.production.yaml", "Pulumi.development.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, folder)
+    assert report.main(["--project-dir", str(folder)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: Pulumi.staging.yaml has 1 problem(s)") and "not valid YAML" in error
+    assert not (folder / "docs").exists()
 
 
 def test_a_yaml_syntax_error_prints_no_traceback_from_the_command_line(tmp_path):
