@@ -179,11 +179,11 @@ class Block:
     closing: list[str] = field(default_factory=list)
     what: str = "lines"
 
-    def render(self, allowance: int) -> tuple[str, int]:
-        """As much as fits in `allowance` (whole items), and how many items were left out."""
+    def render(self, allowance: int) -> str:
+        """As much as fits in `allowance` (whole items, saying how many were left out); "" if no item fits."""
         text = "\n".join([*self.opening, *self.items, *self.closing]) + "\n\n"
         if github_length(text) <= allowance:
-            return text, 0
+            return text
         kept: list[str] = []
         room = allowance - github_length("\n".join([*self.opening, *self.closing]) + "\n\n") - 120
         for item in self.items:
@@ -192,9 +192,9 @@ class Block:
             kept.append(item)
             room -= github_length(item) + 1
         if not kept:
-            return "", len(self.items)
+            return ""
         left = len(self.items) - len(kept)
-        return "\n".join([*self.opening, *kept, *self.closing]) + f"\n\n_… {left} more {self.what} in the artifact._\n\n", left
+        return "\n".join([*self.opening, *kept, *self.closing]) + f"\n\n_… {left} more {self.what} in the artifact._\n\n"
 
 
 def _resource(r: Resource) -> str:
@@ -294,7 +294,7 @@ def render(diffs: list[StackDiff], base_label: str, budget: int | None = BUDGET)
 
     def full(stack: str) -> str:
         title, blocks = sections[stack]
-        return title + "".join(b.render(10**9)[0] for b in blocks)
+        return title + "".join(b.render(10**9) for b in blocks)
 
     sizes = {d.stack: github_length(full(d.stack)) for d in diffs}
     if budget is None or github_length(head + FOOTER) + sum(sizes.values()) <= budget:
@@ -310,7 +310,7 @@ def render(diffs: list[StackDiff], base_label: str, budget: int | None = BUDGET)
         room = allowance[d.stack] - github_length(title)
         text += title
         for index, block in enumerate(blocks):
-            rendered, _ = block.render(room)
+            rendered = block.render(room)
             if not rendered:
                 text += f"_… {len(blocks) - index} more part(s) of this stack's change in the artifact._\n\n"
                 break
