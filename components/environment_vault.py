@@ -89,6 +89,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             opts=self.child_options(
                 in_region,
                 protect="vault" not in lifted,
+                import_=s.adopt.vault_id,
                 hooks=pulumi.ResourceHookBinding(
                     after_create=[pulumi.ResourceHook(f"{name}-wait-for-management-endpoint", after_vault_created)]
                 ),
@@ -111,11 +112,11 @@ class EnvironmentVault(pulumi.ComponentResource):
                 else None
             ),
             freeform_tags=tags | schedule.tags(),
-            opts=self.child_options(in_region, protect="key" not in lifted),
+            opts=self.child_options(in_region, protect="key" not in lifted, import_=s.adopt.key_import_id()),
         )
         secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags)
         protect_urls = s.protect and "secrets" not in lifted
-        urls = {service: secret_of.database_url(service, args.database_urls[service], protect_urls) for service in s.services}
+        urls = {service: secret_of.database_url(service, args.database_urls.get(service), protect_urls) for service in s.services}
 
         self.notification_topic_id = self._notifications(name, s, tags, in_region)
 
@@ -199,6 +200,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         hooks: pulumi.ResourceHookBinding | None = None,
         additional_secret_outputs: list[str] | None = None,
         ignore_changes: list[str] | None = None,
+        import_: str | None = None,
     ) -> ResourceOptions:
         """Options of every child: parented here, on an explicit provider, after the guard's verdict."""
         return ResourceOptions(
@@ -211,6 +213,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             hooks=hooks,
             additional_secret_outputs=additional_secret_outputs,
             ignore_changes=ignore_changes,
+            import_=import_,
         )
 
     def _kubernetes_store(
@@ -351,7 +354,14 @@ class _SecretFactory:
         self._component, self._name, self._settings = component, name, settings
         self._vault, self._key, self._provider, self._tags = vault, key, provider, tags
 
-    def database_url(self, service: str, url: Output[str], protect: bool) -> oci.vault.Secret:
+    def database_url(self, service: str, url: Output[str] | None, protect: bool) -> oci.vault.Secret:
+        adopted = self._settings.adopt.database_url_secrets.get(service)
+        if adopted:
+            # Adopted with the value it holds: OCI never returns a secret's content, so content sent here
+            # would differ from the imported state and write a new version (refused by a reuse rule when
+            # it repeats the value) on the very update that adopts it.
+            return self._secret(service, "database-url", 0, {}, protect, import_=adopted)
+        assert url is not None, service  # load_database_urls requires a URL for every service not adopted
         encoded = Output.secret(url.apply(lambda text: base64.b64encode(text.encode()).decode()))
         return self._secret(
             service, "database-url", 0, {}, protect,
@@ -388,6 +398,7 @@ class _SecretFactory:
         extra_tags: dict[str, str],
         protect: bool,
         ignore_changes: list[str] | None = None,
+        import_: str | None = None,
         **content: Any,
     ) -> oci.vault.Secret:
         s, env = self._settings, self._settings.environment
@@ -405,7 +416,7 @@ class _SecretFactory:
             secret_rules=self._rules(),
             opts=self._component.child_options(
                 self._provider, protect=protect, additional_secret_outputs=["secret_content"],
-                ignore_changes=ignore_changes,
+                ignore_changes=ignore_changes, import_=import_,
             ),
             **content,
         )

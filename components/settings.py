@@ -54,7 +54,8 @@ _IAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 def _ocid(kind: str):
-    pattern = re.compile(rf"^ocid1\.{kind}\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
+    # ocid1.<type>.<realm>.[region][.future use].<unique id> (OCI documentation, "Resource Identifiers")
+    pattern = re.compile(rf"^ocid1\.{kind}\.oc[0-9]+\.[a-z0-9-]*(\.[a-z0-9-]+)?\.[a-z0-9]+$")
 
     def check(value: str) -> str:
         if not pattern.match(value):
@@ -80,6 +81,10 @@ def _matches(pattern: re.Pattern[str], allowed: str):
 
 CompartmentOcid = Annotated[str, _ocid("compartment")]
 ClusterOcid = Annotated[str, _ocid("cluster")]
+VaultOcid = Annotated[str, _ocid("vault")]
+KeyOcid = Annotated[str, _ocid("key")]
+SecretOcid = Annotated[str, _ocid("vaultsecret")]
+_MANAGEMENT_ENDPOINT = re.compile(r"^https://[a-z0-9]+-management\.kms\.[a-z0-9.-]+$")
 Region = Annotated[str, _matches(_REGION, "an OCI region identifier such as eu-frankfurt-1")]
 DnsLabel = Annotated[
     str,
@@ -175,6 +180,32 @@ class KubernetesSettings(Settings):
     )
 
 
+class AdoptSettings(Settings):
+    """Existing resources this stack takes over instead of creating them (Pulumi's `import` option).
+
+    What must match for an import to succeed, and what the engine does when it does not: docs/adoption.md.
+    """
+
+    vault_id: VaultOcid | None = Field(
+        default=None, description="OCID of an existing vault to adopt instead of creating one (in compartmentId)"
+    )
+    management_endpoint: Annotated[
+        str, _matches(_MANAGEMENT_ENDPOINT, "a vault's management endpoint such as https://<id>-management.kms.<region>.oraclecloud.com")
+    ] | None = Field(
+        default=None, description="that vault's management endpoint (vault details in the console); needed to adopt its key"
+    )
+    key_id: KeyOcid | None = Field(default=None, description="OCID of an existing AES-256 key of that vault to adopt")
+    database_url_secrets: dict[ServiceName, SecretOcid] = Field(
+        default_factory=dict,
+        description="service name to the OCID of its existing database-url secret (named <service>.database-url, "
+        "in that vault, encrypted with that key), adopted with its current value",
+    )
+
+    def key_import_id(self) -> str | None:
+        """The key's import ID as the OCI provider reads it (terraform-provider-oci kms_key_resource.go, readKmsKey)."""
+        return f"managementEndpoint/{self.management_endpoint}/keys/{self.key_id}" if self.key_id else None
+
+
 class NotificationSettings(Settings):
     emails: tuple[Annotated[str, _matches(_EMAIL, "an e-mail address such as secops@example.com")], ...] = Field(
         default=(),
@@ -212,6 +243,9 @@ class StackSettings(Settings):
     )
     kubernetes: KubernetesSettings
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    adopt: AdoptSettings = Field(
+        default_factory=AdoptSettings, description="an existing vault, key and database-url secrets to adopt (docs/adoption.md)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -278,8 +312,34 @@ class StackSettings(Settings):
             raise _setting_error("secrets.jwtRotation.intervalDays", None, "is required when secrets.jwtRotation.automatic is true")
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
+        self._check_adoption()
         self._check_guardrails((info.context or {}).get("guardrails"))
         return self
+
+    def _check_adoption(self) -> None:
+        """Only what an import can succeed with: a key inside the adopted vault, secrets inside both."""
+        adopt = self.adopt
+        if adopt.key_id and not (adopt.vault_id and adopt.management_endpoint):
+            raise _setting_error(
+                "adopt.keyId", adopt.key_id,
+                "needs adopt.vaultId and adopt.managementEndpoint: a key lives in its vault (its managementEndpoint "
+                "cannot change without replacing it), so only a key of an adopted vault can be adopted",
+            )
+        if adopt.management_endpoint and not adopt.key_id:
+            raise _setting_error(
+                "adopt.managementEndpoint", adopt.management_endpoint, "is only needed to adopt a key: set adopt.keyId or remove it"
+            )
+        if adopt.database_url_secrets and not adopt.key_id:
+            raise _setting_error(
+                "adopt.databaseUrlSecrets", sorted(adopt.database_url_secrets),
+                "needs adopt.vaultId and adopt.keyId: a secret's vault and key cannot change without replacing it, "
+                "so only secrets of the adopted vault, encrypted with the adopted key, can be adopted",
+            )
+        unknown = sorted(set(adopt.database_url_secrets) - set(self.services))
+        if unknown:
+            raise _setting_error(
+                "adopt.databaseUrlSecrets", unknown, "names services that are not in services: add them there or remove them here"
+            )
 
     def _check_guardrails(self, guardrails: Guardrails | None) -> None:
         """What the guardrail authority gives another environment is refused, so is a second operator

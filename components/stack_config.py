@@ -4,8 +4,14 @@ Everything is checked synchronously, before the program registers its first reso
 mistake never leaves a stack half-created. No other stack's file is read: what each environment
 owns comes from the guardrail authority (`components/guardrails.py`), so one environment cannot be
 pointed at another's compartment, cluster or namespace, whichever stack is deployed.
-The stack's own file is read as written to see which leaves of `databaseUrls` are encrypted:
-the engine marks a whole structured key secret when any one leaf is (FACTS: Pulumi secret config).
+Settings come only from the engine's config map (`pulumi.runtime.config`: the stack file, an
+ESC environment the stack imports and `pulumi config set` all arrive there alike), and which keys
+are secret from `is_config_secret`. The engine tells secrecy per key, never per leaf: a structured
+key counts as secret when any one leaf is (pulumi/runtime/config.py, `_SECRET_KEYS`; FACTS:
+Pulumi secret config). So the stack's own file, where there is one, is read as an extra, only to
+find a database URL committed in plain text beside encrypted ones (the leak the check exists for
+is in that file) and to name the encrypted leaves in a fix; without the file both are empty and
+the settings, the checks and the plan are exactly the engine's.
 """
 
 import json
@@ -60,10 +66,28 @@ def _is_encrypted(value: Any) -> bool:
 
 
 def stack_file_raw_config(project_dir: Path, stack: str) -> dict[str, Any]:
-    """The `config:` block of `Pulumi.<stack>.yaml` exactly as written, `secure:` entries included."""
+    """The `config:` block of `Pulumi.<stack>.yaml` exactly as written, `secure:` entries included.
+
+    A file YAML cannot read is a SettingsError naming its line and column, never a traceback. The
+    Pulumi CLI parses the file itself before `pulumi up` runs the program, and reports its own
+    syntax errors there; this parse serves the offline plan, the docs and the tests.
+    """
+    path = stack_file_path(project_dir, stack)
     # libyaml where PyYAML has it: the pure-Python parser costs more than the rest of the settings.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return (yaml.load(stack_file_path(project_dir, stack).read_text(), Loader=loader) or {}).get("config") or {}
+    try:
+        document = yaml.load(path.read_text(), Loader=loader) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        what = " ".join(part for part in (error.context, error.problem) if part)
+        raise SettingsError(
+            stack, [f"{path.name}, {where}: not valid YAML ({what}); check the indentation and quoting there"]
+        ) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(config, (dict, type(None))):
+        raise SettingsError(stack, [f"{path.name}: needs a top-level 'config:' section of '{PROJECT}:<key>: <value>' lines"])
+    return config or {}
 
 
 def stack_file_config(project_dir: Path, stack: str) -> dict[str, Any]:
@@ -137,8 +161,11 @@ def today_from(environ: dict[str, str]) -> date:
 
 def parse_config_value(raw: Any) -> Any:
     """Pulumi hands structured config to programs as JSON text and scalars as plain text."""
-    if isinstance(raw, str) and raw[:1] in "{[":
-        return json.loads(raw)
+    if isinstance(raw, str) and raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw  # a plain text that happens to start with a bracket: validated as text
     return raw
 
 
@@ -157,7 +184,7 @@ def load_stack_settings(
     try:
         return StackSettings.model_validate(data, context={"stack": stack, "guardrails": guardrails})
     except ValidationError as error:
-        raise SettingsError(stack, describe_errors(error, stack, secret_keys)) from None
+        raise SettingsError(stack, describe_errors(error, stack, secret_keys, SECRET_KEYS)) from None
 
 
 def set_secret_command(path: str, stack: str) -> str:
@@ -169,14 +196,17 @@ def set_secret_command(path: str, stack: str) -> str:
 
 
 def load_database_urls(
-    raw: str | None, is_secret: bool, plain_leaves: list[str], services: tuple[str, ...], stack: str
+    raw: str | None, is_secret: bool, plain_leaves: list[str], services: tuple[str, ...], stack: str,
+    adopted: frozenset[str] = frozenset(),
 ) -> dict[str, pulumi.Output[str]]:
     """Each service's database URL as a secret Output; which services have one is checked now.
 
     The check runs on the plain config text so that a missing URL stops the program before any
     resource is registered (an Output's contents are only known after registration starts).
-    `plain_leaves` are the services whose URL the stack file holds unencrypted.
+    `plain_leaves` are the services whose URL the stack file holds unencrypted; `adopted` those whose
+    existing secret is adopted with its current value, so that no URL is set for them here.
     """
+    services = tuple(s for s in services if s not in adopted)
     key = f"{PROJECT}:{DATABASE_URLS_KEY}"
 
     def set_command(service: str) -> str:
@@ -204,7 +234,12 @@ def load_database_urls(
             stack, [f"{key} must be a map of service name to a non-empty URL string; set each with {set_command(services[0])}"]
         )
     problems = [f"{key} has no URL for {service}; set it: {set_command(service)}" for service in services if service not in urls]
-    unknown = sorted(set(urls) - set(services))
+    problems += [
+        f"{key}[\"{service}\"] is set, but adopt.databaseUrlSecrets adopts that secret with the value it holds in OCI: "
+        f"remove one of them (pulumi config rm --path '{DATABASE_URLS_KEY}[\"{service}\"]' --stack {stack})"
+        for service in sorted(adopted & set(urls))
+    ]
+    unknown = sorted(set(urls) - set(services) - adopted)
     if unknown:
         problems.append(
             f"{key} has URLs for services that are not in {PROJECT}:services: {', '.join(unknown)}; "
@@ -235,6 +270,7 @@ def read_stack_inputs(project_dir: Path) -> StackInputs:
         plain_text_leaves(project_dir, stack, DATABASE_URLS_KEY),
         settings.services,
         stack,
+        frozenset(settings.adopt.database_url_secrets),
     )
     kubeconfig = config.get(KUBECONFIG_KEY)
     if kubeconfig is None and settings.kubernetes.context is None:

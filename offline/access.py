@@ -43,7 +43,7 @@ from components.iam_settings import IAM_PROJECT, IamStackSettings, load_iam_sett
 from components.naming import PROJECT, oci_secret_name
 from components.presets import SYNC, TIERS, Promise
 from components.stack_config import load_stack_settings, project_keys
-from offline.harness import ProgramRun, placeholder
+from offline.harness import POLICY_TYPE, ProgramRun, placeholder
 
 VERBS: Final = ("inspect", "read", "use", "manage")
 
@@ -452,7 +452,7 @@ def policy_statements(iam_runs: Iterable[ProgramRun]) -> list[Statement]:
     return [
         parse(text)
         for run in iam_runs
-        for policy in run.of_type("oci:Identity/policy:Policy")
+        for policy in run.of_type(POLICY_TYPE)
         for text in policy.plain_inputs["statements"]
     ]
 

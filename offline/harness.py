@@ -37,6 +37,8 @@ IAM_DIR: Final = PROJECT_DIR / "iam"
 STACKS: Final = ("production", "staging", "development")
 SECRET_SIG: Final = rpc._special_sig_key  # noqa: SLF001 - the SDK's own marker of a secret value
 SECRET_MARK: Final = rpc._special_secret_sig  # noqa: SLF001
+# The type token of an OCI IAM policy, which only the IAM program registers.
+POLICY_TYPE: Final = "oci:Identity/policy:Policy"
 
 
 def placeholder(what: str) -> str:
@@ -68,6 +70,11 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.typ == "oci:Kms/vault:Vault":
             outputs["managementEndpoint"] = self._computed(f"{args.name}-management-endpoint")
             outputs["cryptoEndpoint"] = self._computed(f"{args.name}-crypto-endpoint")
+        if args.resource_id:
+            # Adopted (the `import` option): the engine reads the existing resource, so even a first
+            # preview knows its ID. The key's import ID embeds its vault's endpoint; its ID is the key's
+            # OCID (terraform-provider-oci internal/service/kms/kms_key_resource.go, readKmsKey).
+            return args.resource_id.rsplit("/keys/", 1)[-1], outputs
         return "" if self.first_preview else placeholder(f"{args.name}-id"), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
@@ -96,6 +103,7 @@ class Registration:
     # pkg/resource/deploy/step_generator.go, processIgnoreChanges).
     ignore_changes: tuple[str, ...]
     inputs: dict[str, Any]
+    import_id: str = ""  # the `import` resource option: the existing resource this one adopts
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -147,6 +155,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
                 ignore_changes=tuple(request.ignoreChanges),
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                import_id=request.importId,
             )
         )
         return response
@@ -360,7 +369,8 @@ def run_stack(
     )
 
 
-def run_iam_stack(stack_name: str, config: Mapping[str, Any] | None = None) -> ProgramRun:
-    """Run the IAM program's stack (its stack file's config unless `config` is given)."""
-    config = dict(config) if config is not None else stack_file_config(stack_name, IAM_DIR)
+def run_iam_stack(stack_name: str, config: Mapping[str, Any] | None = None, project_dir: Path = PROJECT_DIR) -> ProgramRun:
+    """Run the IAM program's stack (its stack file's config in `project_dir`'s `iam/` unless `config` is given)."""
+    iam_dir = project_dir / IAM_DIR.relative_to(PROJECT_DIR)
+    config = dict(config) if config is not None else stack_file_config(stack_name, iam_dir)
     return run_program(stack_name, config, None, program=IAM_DIR / "__main__.py", project=IAM_PROJECT)

@@ -27,8 +27,9 @@ import yaml
 from components.cluster_access import deployer_access
 from components.settings_errors import SECRET_SHOWN
 from offline import policy_checks
-from offline.access import UnsupportedStatement, access_matrix, render_matrix, row_title
-from offline.harness import PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_iam_stack, run_stack
+from offline.access import AccessMatrix, UnsupportedStatement, access_matrix, render_matrix, row_title
+from offline.harness import POLICY_TYPE, PROJECT_DIR, STACKS, map_secrets, ProgramRun, Registration, run_iam_stack, run_stack
+from offline.markdown import code
 from offline.report import compare_table, iam_policy_text, timeline_table
 
 DATABASE_URLS_VARIABLE = "ECOMMERCE_DATABASE_URLS_FILE"
@@ -65,7 +66,11 @@ def resource_view(r: Registration) -> dict[str, Any]:
     return {
         "type": r.type,
         "name": r.name,
+        "custom": r.custom,
         "parent": r.parent.rsplit("::", 1)[-1] if r.parent else None,
+        # The provider reference is `<urn>::<id>`: its name is the URN's last part.
+        "provider": r.provider.rsplit("::", 2)[-2] if r.provider else None,
+        "adopts": r.import_id or None,
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
         "dependsOn": [urn.rsplit("::", 1)[-1] for urn in r.depends_on],
@@ -76,12 +81,30 @@ def resource_view(r: Registration) -> dict[str, Any]:
 Findings = list[tuple[Any, str]]  # (rule, message) from the policy pack's rules
 
 
-def plan_view(run: ProgramRun, findings: Findings) -> dict[str, Any]:
+def access_view(matrix: AccessMatrix | None, stack: str) -> dict[str, Any] | None:
+    """The matrix rows of `stack`'s identities, by role: what each can do on each environment's secrets."""
+    if matrix is None:
+        return None
+    return {
+        identity.role: {"label": row_title(identity), "cells": {owner: access.render() for owner, access in cells.items()}}
+        for identity, cells in matrix.rows.items()
+        if identity.environment == stack
+    }
+
+
+def plan_view(
+    run: ProgramRun, findings: Findings, matrix: AccessMatrix | None = None, iam_run: ProgramRun | None = None
+) -> dict[str, Any]:
     return {
         "stack": run.stack,
+        # The IAM program's statements for this environment: what a pull request's IAM change shows.
+        "iamStatements": [
+            text for p in (iam_run.of_type(POLICY_TYPE) if iam_run else []) for text in p.plain_inputs["statements"]
+        ],
         "resources": [resource_view(r) for r in run.registrations],
         "outputs": {name: SECRET_SHOWN if e.secret else e.value for name, e in run.exports.items()},
         "policy": [{"rule": rule.name, "level": rule.level, "message": m} for rule, m in findings],
+        "access": access_view(matrix, run.stack),
     }
 
 
@@ -103,8 +126,10 @@ def render_text(run: ProgramRun, findings: Findings, markdown: bool, colour: boo
         level = depth.get(r.parent, 0) + 1
         depth[r.urn] = level
         flags = "".join(f" [{f}]" for f, on in (("protect", r.protect), ("retain-on-delete", r.retain_on_delete)) if on)
+        flags += f" [adopts {r.import_id}]" if r.import_id else ""
         lines.append(
-            f"{'  ' * level}{_paint('+', '32', colour)} {_paint(r.type, '36', colour)}  "
+            # `=` is how `pulumi preview` marks an import, `+` a creation.
+            f"{'  ' * level}{_paint('=' if r.import_id else '+', '32', colour)} {_paint(r.type, '36', colour)}  "
             f"{_paint(r.name, '1', colour)}{_paint(flags, '33', colour)}"
         )
         for key in SHOWN_INPUTS.get(r.type, ()):
@@ -114,15 +139,20 @@ def render_text(run: ProgramRun, findings: Findings, markdown: bool, colour: boo
         lines.append("```\n\n</details>")
     lines += ["", "Outputs:" if not markdown else "**Outputs**", ""]
     view = plan_view(run, findings)
+    # In Markdown, a code block: indented plain lines would fold into one paragraph, and GitHub
+    # would strip every `<placeholder>` as an unknown HTML tag.
+    lines += ["```"] if markdown else []
     for name, value in view["outputs"].items():
         lines.append(f"  {name}: {json.dumps(value, sort_keys=True)}")
+    lines += ["```"] if markdown else []
     lines += ["", "**Policy checks** (the CrossGuard pack's rules)" if markdown else "Policy checks:", ""]
     for found in view["policy"] or [{"level": "ok", "rule": "all rules", "message": "no violation"}]:
-        lines.append(f"  - {found['level']}: {found['rule']}: {found['message']}")
+        message = code(found["message"], limit=10_000) if markdown else found["message"]
+        lines.append(f"  - {found['level']}: {found['rule']}: {message}")
     return "\n".join(lines) + "\n"
 
 
-def write_files(run: ProgramRun, out: Path) -> list[Path]:
+def write_files(run: ProgramRun, iam_run: ProgramRun, out: Path) -> list[Path]:
     """Kubernetes manifests as `kubectl apply` takes them, and the IAM statements as text."""
     folder = out / run.stack
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +165,7 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     # Keys sorted: dicts deserialized from the engine's protobuf Structs come in no fixed order.
     written[0].write_text(yaml.safe_dump_all(manifests, sort_keys=True))
     # The IAM program's statements for this environment (an IAM administrator applies them).
-    written[1].write_text(iam_policy_text(run_iam_stack(run.stack)))
+    written[1].write_text(iam_policy_text(iam_run))
     # What the platform team applies to close the deployer's chain through the cluster (docs/isolation.md).
     written.append(folder / "deployer-access.yaml")
     namespace = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].inputs["metadata"]["namespace"]
@@ -147,10 +177,10 @@ def write_files(run: ProgramRun, out: Path) -> list[Path]:
     return written
 
 
-def matrix_command(runs: list[ProgramRun], iam_runs: list[ProgramRun] | None = None) -> int:
+def matrix_command(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> int:
     """Print the computed access matrix; 1 when any cell differs from what its tier promises."""
     try:
-        matrix = access_matrix(runs, iam_runs or [run_iam_stack(run.stack) for run in runs])
+        matrix = access_matrix(runs, iam_runs)
     except UnsupportedStatement as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -194,22 +224,32 @@ def main(argv: list[str] | None = None) -> int:
         except pulumi.RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+
+    def iam_runs() -> list[ProgramRun]:
+        # The IAM program's stacks of the same checkout: their statements are what the matrix evaluates.
+        return [run_iam_stack(run.stack, project_dir=args.project_dir) for run in runs]
+
     if args.matrix:
-        return matrix_command(runs)
+        return matrix_command(runs, iam_runs())
     if args.compare:
-        print(compare_table(runs, access_matrix(runs, [run_iam_stack(run.stack) for run in runs])))
+        print(compare_table(runs, access_matrix(runs, iam_runs())))
         print(timeline_table(runs))
         return 0
     pack_config = policy_checks.pack_config()
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
-        print(json.dumps([plan_view(run, findings[run.stack]) for run in runs], indent=2, sort_keys=True))
+        try:
+            matrix = access_matrix(runs, iam_runs())
+        except UnsupportedStatement:
+            matrix = None  # --matrix names the statement; the plan itself is still worth printing
+        views = [plan_view(run, findings[run.stack], matrix, iam_run) for run, iam_run in zip(runs, iam_runs())]
+        print(json.dumps(views, indent=2, sort_keys=True))
     else:
         colour = sys.stdout.isatty() and not args.markdown and "NO_COLOR" not in os.environ
         print("\n".join(render_text(run, findings[run.stack], args.markdown, colour) for run in runs))
     if args.out:
-        for run in runs:
-            for path in write_files(run, args.out):
+        for run, iam_run in zip(runs, iam_runs()):
+            for path in write_files(run, iam_run, args.out):
                 print(f"wrote {path}", file=sys.stderr)
     mandatory = [(stack, rule.name) for stack, found in findings.items() for rule, _ in found if rule.level == "mandatory"]
     for stack, rule in mandatory:

@@ -1,22 +1,13 @@
 """Nothing is replaced or deleted by surprise.
 
-Which inputs force a replacement is read from the providers, not assumed: the pulumi-oci SDK marks
-every input OCI can change in place "(Updatable)" in its docstrings (the rest force a new resource,
-as terraform-provider-oci's ForceNew does); pulumi-kubernetes replaces an object whose
-`.metadata.name` or `.metadata.namespace` changes (provider/pkg/provider/provider.go, Diff) and a
-Helm release whose `.name` or `.namespace` does (helm_release.go, Diff); with `clusterIdentifier`
-set, its provider replaces everything only when that identifier changes (provider.go, DiffConfig).
+Which inputs force a replacement is read from the providers, not assumed (`offline/replacements.py`).
 Every setting is changed in turn on the real program, and whatever it would make the engine
 replace or delete among the things that hold data must be a fixed setting the guard refuses.
 """
 
 import copy
-import inspect
-import typing
-from functools import cache
 from typing import Any
 
-import pulumi_oci as oci
 import pytest
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
@@ -27,11 +18,11 @@ from components.settings import StackSettings
 from components.settings_errors import SettingsError
 from components.stack_config import load_stack_settings, project_keys
 from offline.harness import ProgramRun, run_program, stack_file_config, unwrap_secrets
+from offline.replacements import KEY, RELEASE, SECRET, VAULT, at, replace_forcing
 from tests.conftest import PINNED_TODAY
 
 P = f"{PROJECT}:"
-VAULT, KEY, SECRET = "oci:Kms/vault:Vault", "oci:Kms/key:Key", "oci:Vault/secret:Secret"
-NAMESPACE, RELEASE = "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"
+NAMESPACE = "kubernetes:core/v1:Namespace"
 
 # What holds data or running workloads: replacing or deleting one loses something. Reloader's
 # release holds nothing (a reinstall only pauses reloads); a JWT generation is retired on purpose.
@@ -45,21 +36,6 @@ def holds_data(r) -> bool:
         return r.inputs["secretName"].endswith(".database-url")
     return r.type in HOLDS_DATA
 
-
-OCI_CLASSES = {
-    VAULT: oci.kms.Vault,
-    KEY: oci.kms.Key,
-    "oci:Kms/keyVersion:KeyVersion": oci.kms.KeyVersion,
-    SECRET: oci.vault.Secret,
-    "oci:Identity/policy:Policy": oci.identity.Policy,
-}
-KUBERNETES_REPLACING = {RELEASE: {("name",), ("namespace",)}}
-KUBERNETES_OBJECT_REPLACING = {("metadata", "name"), ("metadata", "namespace")}
-PROVIDER_REPLACING = {
-    # A vault cannot move between regions: a region change can only mean new resources.
-    "pulumi:providers:oci": {("region",)},
-    "pulumi:providers:kubernetes": {("clusterIdentifier",)},
-}
 
 # One valid new value for every setting of the stack file (staging's), or why it is not changed here.
 CHANGES: dict[str, Any] = {
@@ -96,6 +72,12 @@ NOT_CHANGED = {
     "keyRotation.method": "native needs vaultType VIRTUAL_PRIVATE, whose change is covered above",
     "services": "removing a service deletes its secrets on purpose (protected in strict stacks)",
     "kubernetes.installOperator": "false uninstalls the operator on purpose (its CRDs are kept)",
+    # Adoption changes no input: it names an existing resource the engine imports (docs/adoption.md says
+    # what a change of it does on a deployed stack: an import-replacement the engine refuses when protected).
+    "adopt.vaultId": "the vault's inputs stay as they are; the engine imports the named vault",
+    "adopt.keyId": "the key's inputs stay as they are; the engine imports the named key",
+    "adopt.managementEndpoint": "only completes the key's import ID",
+    "adopt.databaseUrlSecrets": "the secrets' inputs stay as they are (but for their content); the engine imports them",
 }
 
 
@@ -109,30 +91,6 @@ def leaf_settings(model: type[BaseModel] = StackSettings, prefix: str = "") -> s
         else:
             leaves.add(key)
     return leaves
-
-
-def replace_forcing(type_: str) -> set[tuple[str, ...]]:
-    """Inputs whose change makes the provider replace a resource of `type_`."""
-    if type_ in OCI_CLASSES:
-        [documented, *_] = typing.get_overloads(OCI_CLASSES[type_].__init__)
-        return {(to_camel(name),) for name in _oci_inputs(type_) if f" {name}: (Updatable)" not in documented.__doc__}
-    if type_ in PROVIDER_REPLACING:
-        return PROVIDER_REPLACING[type_]
-    if type_.startswith("kubernetes:"):
-        return KUBERNETES_REPLACING.get(type_, KUBERNETES_OBJECT_REPLACING)
-    return set()
-
-
-@cache
-def _oci_inputs(type_: str) -> tuple[str, ...]:
-    parameters = inspect.signature(OCI_CLASSES[type_]._internal_init).parameters
-    return tuple(p for p in parameters if p not in ("__self__", "resource_name", "opts", "__props__"))
-
-
-def at(value: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
 
 
 def with_setting(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

@@ -96,7 +96,7 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      setting("secrets", {"preventReuseOfDeletedVersions": True}), None,
      [f"{P}secrets.preventReuseOfDeletedVersions", "needs secrets.preventReuse: true"]),
     ("wrong type", "staging", setting("kubernetes.installOperator", "sometimes"), None,
-     [f"{P}kubernetes.installOperator = \"sometimes\"", "valid boolean"]),
+     [f"{P}kubernetes.installOperator = \"sometimes\"", "must be true or false"]),
     ("a neighbour on production's cluster", "staging",
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
      [f"{P}kubernetes.clusterId", "is production's cluster in the guardrail authority policy/config.json"]),
