@@ -122,12 +122,14 @@ class EnvironmentVault(pulumi.ComponentResource):
 
         namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
 
-        def rotating(state: DeployedState) -> Output[dict[str, str]]:
+        def rotating(state: DeployedState) -> dict[str, Output[Any]]:
             """What the rotation clock decides, declared once the deployed state is read: the key's
-            current version, the JWT generations, and the ExternalSecrets naming them. Returns the
-            signing generation's secret id per logical path."""
+            current version, the JWT generations, and the ExternalSecrets naming them. Resolves to
+            the signing generation's secret id per logical path and the two rotation summaries,
+            these only once everything that delivers the rotation exists (`delivered`)."""
+            delivered: list[pulumi.Resource] = []
             if state.key.clock.current > 0:
-                oci.kms.KeyVersion(
+                delivered.append(oci.kms.KeyVersion(
                     key_version_name(key_resource, state.key.clock.current),
                     key_id=key.id,
                     management_endpoint=vault.management_endpoint,
@@ -136,17 +138,18 @@ class EnvironmentVault(pulumi.ComponentResource):
                     # protect must be False explicitly: it is inherited, and a protected resource
                     # could not even be dropped from state.
                     opts=self.child_options(in_region, retain_on_delete=True, protect=False),
-                )
+                ))
             generations = state.jwt.generations
             signing: dict[str, Output[str]] = {}
             for service in s.services:
                 jwts = {g: secret_of.jwt(service, g, s.secrets.jwt_length) for g in generations.kept}
                 signing[secret_path(env, service, "jwt-secret")] = jwts[generations.signing].id
+                delivered.extend(jwts.values())
                 manifest = manifests.external_secret(
                     env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
                     generations,
                 )
-                kubernetes.apiextensions.CustomResource(
+                external = kubernetes.apiextensions.CustomResource(
                     child_name(name, service, "external-secret"),
                     api_version=manifest["apiVersion"],
                     kind=manifest["kind"],
@@ -159,17 +162,33 @@ class EnvironmentVault(pulumi.ComponentResource):
                         args.providers.cluster, depends_on=[store, urls[service], *jwts.values()]
                     ),
                 )
-            return Output.all(**signing)
+                delivered.append(external)
+            # The clock must not move unless the rotation reached the cluster. The engine keeps the
+            # outputs a failed update registered (pulumi/pulumi pkg/resource/deploy/step_executor.go,
+            # executeRegisterResourceOutputs: "If there was an error, we only replace outputs that have
+            # new outputs"; deployment_executor.go, "Finalize the stack outputs"), and the SDK registers
+            # all stack outputs in one request as soon as every one has resolved (pulumi/runtime/stack.py
+            # Stack._finish, resource.py register_resource_outputs). A URN resolves when the engine has
+            # carried out the resource's step and fails with it (pkg/resource/deploy/source_eval.go,
+            # RegisterResource waits for the step to finish); unlike an id, it is known in a preview.
+            done = Output.all(*(resource.urn for resource in delivered))
+            # Apart, so that the new generation's id, unknown in a preview, leaves the summaries known.
+            return {
+                "ids": Output.all(**signing),
+                "key": done.apply(lambda _: state.key.summary()),
+                "jwt": done.apply(lambda _: state.jwt.summary()),
+            }
 
-        jwt_ids = args.deployed.apply(rotating)
+        rotated = args.deployed.apply(rotating)
+        jwt_ids = rotated.apply(lambda r: r["ids"])
         self.vault_id = vault.id
         self.key_id = key.id
         self.management_endpoint = vault.management_endpoint
         self.secret_ids = Output.all(
             jwt_ids, Output.all(**{secret_path(env, service, "database-url"): url.id for service, url in urls.items()})
         ).apply(lambda ids: {**ids[1], **ids[0]})
-        self.key_rotation = args.deployed.apply(lambda state: state.key.summary())
-        self.jwt_rotation = args.deployed.apply(lambda state: state.jwt.summary())
+        self.key_rotation = rotated.apply(lambda r: r["key"])
+        self.jwt_rotation = rotated.apply(lambda r: r["jwt"])
         self.namespace = namespace
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
         # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
@@ -254,9 +273,12 @@ class EnvironmentVault(pulumi.ComponentResource):
                               k.operator_namespace, manifests.operator_values(), provider, protect_releases)
             )
         if k.install_reloader:
+            # Scoped Reloader writes a Role and RoleBinding into each watched namespace, which the API
+            # server refuses while the namespace does not exist: on a first update this one is created
+            # by the same update. The other watched namespaces must exist before (docs/rotation.md).
             self._release(child_name(name, "reloader"), manifests.RELOADER, k.reloader_namespace,
                           manifests.reloader_values((k.namespace, *k.reloader_watch_namespaces)), provider,
-                          protect_releases)
+                          protect_releases, depends_on=[namespace])
         manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
         store = kubernetes.apiextensions.CustomResource(
             child_name(name, "secret-store"),
@@ -321,6 +343,7 @@ class EnvironmentVault(pulumi.ComponentResource):
         values: dict[str, Any],
         provider: kubernetes.Provider,
         protect: bool,
+        depends_on: list[pulumi.Resource] | None = None,
     ) -> kubernetes.helm.v3.Release:
         return kubernetes.helm.v3.Release(
             resource_name,
@@ -334,7 +357,7 @@ class EnvironmentVault(pulumi.ComponentResource):
             # The chart's cluster-wide objects carry the owning release's namespace, and Helm
             # refuses to install over objects another release owns (helm pkg/action/validate.go,
             # checkOwnership): the old release must go first.
-            opts=self.child_options(provider, protect=protect, delete_before_replace=True),
+            opts=self.child_options(provider, depends_on=depends_on, protect=protect, delete_before_replace=True),
         )
 
 

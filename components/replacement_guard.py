@@ -6,7 +6,8 @@ the namespace, the operator's namespace (which inputs force a replacement is rea
 providers themselves; `tests/test_replacements.py` derives it). Replacing the vault or the key
 replaces every secret: the JWT secrets are generated anew, so every issued token stops
 verifying, and the old vault, key and secrets are scheduled for deletion. Replacing a namespace
-the program created deletes everything in it.
+the program created deletes everything in it. The compartment replaces nothing that holds data but
+is the one setting that updates live JWT generations, which the program otherwise never does.
 
 So the values deployed last are exported (`fixedSettings`) and read back on the next run through
 a StackReference to the stack itself; a change is refused, with the steps to make it on purpose,
@@ -52,6 +53,16 @@ _DATA: Final = (
 )
 
 FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
+    # Replaces nothing that holds data, but is the one change that reaches a live JWT generation, which
+    # the program otherwise never updates (components/environment_vault.py, _SecretFactory.jwt).
+    "compartmentId": FixedSetting(
+        (),
+        "moves the vault, the key and every secret to the new compartment and re-creates the IAM policies "
+        "there; each live JWT generation is updated as well (terraform-provider-oci vault_secret_resource.go, "
+        "Update: ChangeSecretCompartment, then UpdateSecret, which re-sends its generation context), and "
+        "whether OCI then generates a new value is undocumented: if it does, every token issued before "
+        "stops verifying and the services' pods hold keys that no longer match until they restart",
+    ),
     "region": FixedSetting(
         ("vault", "key", "secrets"), f"moves the environment to another region: a new vault, key and {_DATA}"
     ),
@@ -90,6 +101,7 @@ def fixed_values(settings: StackSettings) -> dict[str, Any]:
     """What this stack deploys for each fixed setting (None where the setting does not apply)."""
     k = settings.kubernetes
     return {
+        "compartmentId": settings.compartment_id,
         "region": settings.region,
         "vaultType": settings.vault_type,
         "keyProtectionMode": settings.key_protection_mode,

@@ -14,7 +14,8 @@ moves nothing by itself. docs/rotation.md says why this, and not pulumiverse-tim
   stays in OCI, where older secret versions still need it.
 - `newSecret`: each service's JWT signing secret is a new OCI-generated secret per generation.
   Three are published at any time: the one that signs, the one before it (accepted) and the next
-  one (accepted before anyone signs with it); a rotation promotes next to signing.
+  one (accepted before anyone signs with it); a rotation promotes next to signing. An update that
+  does not rotate also keeps the one after next, unpublished (`JwtGenerations.ahead`).
 """
 
 from collections.abc import Mapping
@@ -78,9 +79,17 @@ KEY_CURRENT: Final = "version"
 
 @dataclass(frozen=True)
 class JwtGenerations:
-    """The generations every service's Secret names: signing, the one before it once one exists, the next."""
+    """The generations every service's Secret names: signing, the one before it once one exists, the
+    next; and those the stack declares, which may hold one more (`ahead`)."""
 
     signing: int
+    # Declare the generation after next too, unpublished. An update that rotates from the deployed
+    # clock creates the deployed `next + 1`; when its outputs are not recorded (it failed, or was
+    # stopped, after creating it), the stack still holds that generation. Were the next update not to
+    # rotate (rotation switched off, a longer interval) and not declare it, Pulumi would delete it, and
+    # OCI keeps a deleted secret's name taken while its deletion is pending (up to 30 days): the next
+    # rotation would ask for that name again. So every update that does not rotate declares it.
+    ahead: bool = False
 
     @property
     def previous(self) -> int | None:
@@ -92,7 +101,8 @@ class JwtGenerations:
 
     @property
     def kept(self) -> list[int]:
-        return [g for g in (self.previous, self.signing, self.next) if g is not None]
+        published = [g for g in (self.previous, self.signing, self.next) if g is not None]
+        return published + ([self.next + 1] if self.ahead else [])
 
 
 @dataclass(frozen=True)
@@ -103,10 +113,12 @@ class Rotation:
     clock: Clock
     # The output field naming `clock.current`: JWT_CURRENT or KEY_CURRENT.
     current_field: str
+    # JWT only: the stack declares the generation after next (JwtGenerations.ahead).
+    ahead: bool = False
 
     @property
     def generations(self) -> JwtGenerations:
-        return JwtGenerations(self.clock.current)
+        return JwtGenerations(self.clock.current, self.ahead)
 
     def summary(self) -> dict[str, Any]:
         due = self.clock.next_due(self.schedule)
@@ -148,10 +160,17 @@ def key_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: 
 def jwt_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: date) -> Rotation:
     """Signing moves only to a generation every running pod already accepts: the `next` that the last
     update published. A stack whose last update published none (deployed by the previous version of
-    this program, which kept two generations) first gets one, and rotates on the update after."""
+    this program, which kept two generations) first gets one, and its clock starts that day: the
+    rotation waits a full interval, so that no update the same day signs with a key that pods
+    started before it do not accept."""
     clock = deployed_clock(deployed, JWT_CURRENT, today)
     published = deployed is not None and deployed.get("next") is not None and int(deployed["next"]) == clock.current + 1
-    return Rotation(schedule, clock.advanced(schedule, today) if published else clock, JWT_CURRENT)
+    if not published:
+        return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT)
+    advanced = clock.advanced(schedule, today)
+    # The highest generation any update from this deployed clock creates is the deployed next + 1:
+    # a rotation creates it as its next; every other update declares it ahead (JwtGenerations.ahead).
+    return Rotation(schedule, advanced, JWT_CURRENT, ahead=advanced == clock)
 
 
 def key_version_name(key_resource_name: str, version: int) -> str:

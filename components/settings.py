@@ -41,7 +41,7 @@ Environment = Literal["production", "staging", "development"]
 ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "development")
 # Settings fixed once the stack is deployed (components/replacement_guard.py says why each one is).
 FixedSettingKey = Literal[
-    "region", "vaultType", "keyProtectionMode", "kubernetes.clusterId", "kubernetes.manageNamespace",
+    "compartmentId", "region", "vaultType", "keyProtectionMode", "kubernetes.clusterId", "kubernetes.manageNamespace",
     "kubernetes.namespace", "kubernetes.operatorNamespace",
 ]
 
@@ -176,7 +176,8 @@ class KubernetesSettings(Settings):
     reloader_watch_namespaces: tuple[DnsLabel, ...] = Field(
         default=(),
         description="namespaces Reloader watches besides this environment's own: the other environments' "
-        "namespaces on a shared cluster (Reloader gets a Role in each, and no cluster-wide access)",
+        "namespaces on a shared cluster (Reloader gets a Role in each, and no cluster-wide access); each "
+        "must exist before this stack's update, which installs those Roles (deploy those stacks first)",
     )
 
 

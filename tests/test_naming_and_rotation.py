@@ -59,8 +59,10 @@ def test_only_the_program_s_own_methods_rotate(method):
 
 
 @pytest.mark.parametrize(
-    ("signing", "kept"), [(0, [0, 1]), (1, [0, 1, 2]), (7, [6, 7, 8])]
+    ("signing", "ahead", "kept"),
+    [(0, False, [0, 1]), (1, False, [0, 1, 2]), (7, False, [6, 7, 8]), (0, True, [0, 1, 2]), (7, True, [6, 7, 8, 9])],
 )
-def test_three_generations_once_a_previous_one_exists(signing, kept):
-    """Signing, the one before it (from the first rotation on) and the next one: nothing else is kept."""
-    assert JwtGenerations(signing).kept == kept
+def test_three_generations_once_a_previous_one_exists(signing, ahead, kept):
+    """Signing, the one before it (from the first rotation on) and the next one, plus the one after next
+    where an update does not rotate (JwtGenerations.ahead): nothing else is kept."""
+    assert JwtGenerations(signing, ahead).kept == kept

@@ -2,7 +2,8 @@
 
 Which inputs force a replacement is read from the providers, not assumed (`offline/replacements.py`).
 Every setting is changed in turn on the real program, and whatever it would make the engine
-replace or delete among the things that hold data must be a fixed setting the guard refuses.
+replace or delete among the things that hold data, or update on a live JWT generation (which the
+program never updates: docs/rotation.md), must be a fixed setting the guard refuses.
 """
 
 import copy
@@ -108,8 +109,21 @@ def staging(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
     return run_program("staging", config, {s: "<url>" for s in services}, today=PINNED_TODAY, **kwargs)
 
 
+def updated_generations(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
+    """(type, input) of each input `after` changes on a JWT generation both declare, outside ignore_changes."""
+    now = {r.urn: r for r in after.resources}
+    return {
+        (r.type, name)
+        for r in before.of_type(SECRET)
+        if ".jwt-secret" in r.inputs["secretName"] and r.urn in now
+        for name in r.inputs.keys() | now[r.urn].inputs.keys()
+        if r.plain_inputs.get(name) != now[r.urn].plain_inputs.get(name) and name not in now[r.urn].ignore_changes
+    }
+
+
 def lost(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
-    """(type, why) of everything holding data that `after` would make the engine replace or delete."""
+    """(type, why) of everything holding data that `after` would make the engine replace or delete, and
+    of each update it would send to a live JWT generation."""
     now = {r.urn: r for r in after.registrations}
     changed_providers = {
         r.urn
@@ -129,7 +143,7 @@ def lost(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
         for path in replace_forcing(r.type):
             if at(r.plain_inputs, path) != at(now[r.urn].plain_inputs, path):
                 found.add((r.type, ".".join(path)))
-    return found
+    return found | updated_generations(before, after)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +169,8 @@ def test_the_sdk_docstrings_mark_what_oci_replaces():
 
 
 def test_settings_that_would_replace_or_delete_data_are_exactly_the_fixed_ones(one_service_staging):
-    """Changing any other setting replaces nothing that holds data; each fixed one does (so guarding it is needed)."""
+    """Changing any other setting replaces nothing that holds data and updates no live JWT generation;
+    each fixed one does (so guarding it is needed)."""
     before = staging(one_service_staging)
     reaching = {}
     for key, value in CHANGES.items():
@@ -217,6 +232,21 @@ def test_an_allowed_replacement_lifts_protection_for_that_update_only(stack_runs
                       deployed=deployed_outputs(stack_runs["production"]))
     assert not any(r.protect for r in run.of_type(VAULT) + run.of_type(KEY) + run.of_type(SECRET))
     assert all(r.protect for r in run.of_type(NAMESPACE) + run.of_type(RELEASE))
+
+
+def test_a_compartment_move_reaches_live_jwt_generations_only_when_allowed(stack_runs, one_service_staging):
+    """A live JWT generation is never updated (docs/rotation.md), and moving the compartment would update
+    each one (ChangeSecretCompartment, then UpdateSecret): refused on a deployed stack, with what it does;
+    carried out only with allowReplacement, and then what changes on a live generation is its compartment."""
+    moved = with_setting(one_service_staging, "compartmentId", CHANGES["compartmentId"])
+    before = staging(one_service_staging)
+    with pytest.raises(SettingsError) as refused:
+        staging(moved, deployed=deployed_outputs(before))
+    message = str(refused.value)
+    assert f"{P}compartmentId = " in message and "each live JWT generation is updated as well" in message
+    assert "pulumi config set --path 'allowReplacement[0]' compartmentId --stack staging" in message
+    allowed = staging(with_setting(moved, "allowReplacement", ["compartmentId"]), deployed=deployed_outputs(before))
+    assert updated_generations(before, allowed) == {(SECRET, "compartmentId")}
 
 
 def test_a_stack_deployed_before_the_guard_existed_is_not_refused(stack_runs, one_service_staging):

@@ -9,6 +9,11 @@
   skip a generation, or change an existing one.
 - ESO fails a whole ExternalSecret when one source is missing (external-secrets
   pkg/controllers/externalsecret), so every remote key must be a secret the stack declares.
+- An update that failed leaves the clock where the last update that delivered its rotation left it:
+  the engine keeps the outputs a failed update registered (pulumi/pulumi step_executor.go,
+  executeRegisterResourceOutputs), so the rotation outputs resolve only once everything delivering the
+  rotation exists. A generation such an update created is never deleted by a later one, since OCI keeps
+  a deleted secret's name taken while its deletion is pending.
 - Reloader comes with the operator, watches only the environments' namespaces, and restarts the pods
   whose Secret changed: the synced Secrets carry "match", each Deployment needs "search".
 """
@@ -20,9 +25,12 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import massage
 
 from components.naming import NEXT_JWT_ENV_VAR, PREVIOUS_JWT_ENV_VAR, PROJECT
 from components.notifications import EVENT_TYPES
+from offline import harness
 from offline.harness import ProgramRun, Registration, run_program, stack_file_config
 from offline.rotation_status import GRACE_DAYS, overdue
 from tests.conftest import PINNED_TODAY
@@ -150,11 +158,13 @@ def test_a_simulated_year_never_refuses_never_skips_and_never_touches_a_live_gen
     assert Delivered.of(before).signing == sum(rotates for _, _, rotates, _ in YEAR)
 
 
-def test_a_stack_deployed_by_the_previous_version_publishes_next_before_it_rotates():
+def test_a_stack_deployed_by_the_previous_version_publishes_next_a_full_interval_before_it_rotates():
     """Outputs of the anchor-and-period program (generation 2 signing beside 1, key version 1, no `since`):
     the first update keeps v2 signing and publishes v3, even on a due day, because the running pods do not
     accept v3 yet; the key, which has no such constraint, rotates; the generations keep their resources,
-    and what they lose (the schedule tags) is ignored by the engine rather than sent as an update."""
+    and what they lose (the schedule tags) is ignored by the engine rather than sent as an update. The JWT
+    clock starts the day v3 is published: a second update the same day (a second push to main, while
+    Reloader still rolls the first change out) does not promote v3; the update a full interval later does."""
     due = DAY0 + timedelta(days=60)  # the old program's nextDue for generation 2 of 30 days
     old_outputs = {
         "jwtRotation": {"method": "newSecret", "intervalDays": 30.0, "period": 2.0, "nextDue": (due + timedelta(days=30)).isoformat()},
@@ -163,15 +173,91 @@ def test_a_stack_deployed_by_the_previous_version_publishes_next_before_it_rotat
     today = due + timedelta(days=40)  # past the old nextDue of both schedules
     first = one_service("production", today, old_outputs)
     assert Delivered.of(first).keys == {"JWT_SECRET": 2, PREVIOUS_JWT_ENV_VAR: 1, NEXT_JWT_ENV_VAR: 3}
-    assert first.exports["jwtRotation"].value["since"] == due.isoformat()
+    assert first.exports["jwtRotation"].value["since"] == today.isoformat()
     assert [v.name for v in first.of_type(KEY_VERSION)] == ["ecommerce-production-key-v2"]
     names = {s.name for s in jwt_secrets(first).values()}
     assert {"ecommerce-production-auth-service-jwt-secret-v1", "ecommerce-production-auth-service-jwt-secret-v2"} <= names
     for secret in jwt_secrets(first).values():
         assert {"freeformTags", "secretGenerationContext", "secretRules"} <= set(secret.ignore_changes)
         assert not {"rotation-anchor", "rotation-interval-days", "rotation-method"} & set(secret.inputs["freeformTags"])
-    second = one_service("production", today + timedelta(days=1), as_the_engine_hands_them(first))
-    assert Delivered.of(second).keys == {"JWT_SECRET": 3, PREVIOUS_JWT_ENV_VAR: 2, NEXT_JWT_ENV_VAR: 4}
+    same_day = one_service("production", today, as_the_engine_hands_them(first))
+    assert Delivered.of(same_day) == Delivered.of(first)
+    later = one_service("production", today + timedelta(days=30), as_the_engine_hands_them(same_day))
+    assert Delivered.of(later).keys == {"JWT_SECRET": 3, PREVIOUS_JWT_ENV_VAR: 2, NEXT_JWT_ENV_VAR: 4}
+
+
+def recorded_after_a_failed_update(monkeypatch: pytest.MonkeyPatch, failing_type: str, today: date, deployed: dict[str, Any]) -> dict[str, Any]:
+    """Run the program with every registration of `failing_type` failing (as the engine reports a failed
+    step); return the stack outputs the engine then keeps: the old ones with whatever outputs the program
+    registered merged over them (pulumi/pulumi step_executor.go, executeRegisterResourceOutputs)."""
+    registered: list[dict[str, Any]] = []
+    real_new, real_run_path = harness.PlaceholderMocks.new_resource, harness.runpy.run_path
+
+    def new_resource(self, args):  # type: ignore[no-untyped-def]
+        if args.typ == failing_type:
+            raise RuntimeError(f"{args.name}: the cluster could not be reached")
+        return real_new(self, args)
+
+    def register_outputs(self, request):  # type: ignore[no-untyped-def]
+        if request.urn.split("::")[-2] == "pulumi:pulumi:Stack":
+            registered.append(rpc.deserialize_properties(request.outputs))
+        return harness.mocks.empty_pb2.Empty()
+
+    def run_path(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # What the SDK's entry point does once the program's body has run (pulumi/runtime/stack.py,
+        # run_in_stack -> Stack._finish: every export in one request); the harness's mock root stack does not.
+        real_run_path(*args, **kwargs)
+        root = settings.get_root_resource()
+        root.register_outputs(massage(root.outputs, []))  # type: ignore[union-attr]
+
+    monkeypatch.setattr(harness.runpy, "run_path", run_path)
+    monkeypatch.setattr(harness.PlaceholderMocks, "new_resource", new_resource)
+    monkeypatch.setattr(harness.RecordingMonitor, "RegisterResourceOutputs", register_outputs, raising=False)
+    with pytest.raises(Exception, match="the cluster could not be reached"):
+        one_service("production", today, deployed)
+    monkeypatch.undo()
+    assert registered, "the program registered no stack outputs at all: the scenario tests nothing"
+    kept = dict(deployed)
+    for outputs in registered:
+        kept |= outputs
+    return kept
+
+
+@pytest.mark.parametrize("failing", [EXTERNAL_SECRET, SECRET, KEY_VERSION])
+def test_an_update_that_failed_to_deliver_a_rotation_does_not_advance_the_clock(monkeypatch, failing):
+    """A: first deployment (signs 0, publishes 1). B, due 30 days later: the Kubernetes API is unreachable
+    (or OCI refuses the new generation, or the KeyVersion), so the pods keep A's keys; B's outputs must
+    not say otherwise. C, on the next due date: signs with a generation A's pods (the last Secret they
+    got is A's) accept, and accepts what they sign with; the key's version moves by one from A's."""
+    a = one_service("production", DAY0)
+    recorded = recorded_after_a_failed_update(monkeypatch, failing, DAY0 + timedelta(days=90), as_the_engine_hands_them(a))
+    assert (recorded["jwtRotation"], recorded["keyRotation"]) == (
+        as_the_engine_hands_them(a)["jwtRotation"], as_the_engine_hands_them(a)["keyRotation"]
+    )
+    c = one_service("production", DAY0 + timedelta(days=120), recorded)
+    delivered_before, now = Delivered.of(a), Delivered.of(c)
+    assert now.signing in delivered_before.accepted and delivered_before.signing in now.accepted, (
+        f"pods of the last delivered Secret accept {sorted(delivered_before.accepted)} and sign with "
+        f"{delivered_before.signing}; the next update delivers {now.keys}"
+    )
+    assert key_version(c) == key_version(a) + 1
+
+
+def test_a_generation_name_once_retired_is_never_asked_for_again():
+    """An update that created generation 2 but whose outputs were not recorded (it failed after, or was
+    stopped), then an update on which rotation is not due (switched off here; a longer interval does the
+    same), then a rotation: generation 2 is never retired in between, so the rotation never asks OCI for
+    a name that a pending deletion still holds; and nothing a quiet update declares reaches a Secret."""
+    a = one_service("production", DAY0)
+    created_then_lost = one_service("production", DAY0 + timedelta(days=30), as_the_engine_hands_them(a))
+    off = one_service("production", DAY0 + timedelta(days=31), as_the_engine_hands_them(a), config=jwt_rotation(automatic=False))
+    names = {name: {s.inputs["secretName"] for s in jwt_secrets(run).values()} for name, run in
+             (("lost", created_then_lost), ("off", off))}
+    retired = names["lost"] - names["off"]
+    assert retired == set() and Delivered.of(off) == Delivered.of(a)
+    on = one_service("production", DAY0 + timedelta(days=40), as_the_engine_hands_them(off))
+    assert not retired & {s.inputs["secretName"] for s in jwt_secrets(on).values()}
+    assert Delivered.of(on).keys == {"JWT_SECRET": 1, PREVIOUS_JWT_ENV_VAR: 0, NEXT_JWT_ENV_VAR: 2}
 
 
 def test_a_setting_changed_later_reaches_only_the_next_generation():
@@ -249,6 +335,17 @@ def test_reloader_comes_with_the_operator_and_watches_only_the_environments_name
     assert reloaders(off) == []
     without_operator = one_service("staging", PINNED_TODAY, config={"kubernetes": kubernetes | {"installOperator": False}})
     assert reloaders(without_operator) == []
+
+
+def test_reloader_waits_for_the_namespace_its_role_goes_into():
+    """Scoped Reloader renders a Role and RoleBinding in each watched namespace (stakater/Reloader
+    chart-v2.2.16 templates/role.yaml, rolebinding.yaml). On a stack's first update the environment's
+    namespace is created by the same update: the release waits for it, or the API server refuses the Role."""
+    run = one_service("staging", PINNED_TODAY)
+    [namespace] = run.of_type("kubernetes:core/v1:Namespace")
+    [reloader] = reloaders(run)
+    assert namespace.inputs["metadata"]["name"] in reloader.inputs["values"]["reloader"]["namespaces"]
+    assert namespace.urn in {*reloader.depends_on, *(u for urns in reloader.property_dependencies.values() for u in urns)}
 
 
 @pytest.mark.parametrize("stack", ["production", "staging", "development"])

@@ -225,13 +225,30 @@ def test_due_rotations_run_a_full_update_behind_the_stacks_own_gate():
     """A JWT rotation creates secrets, rewrites ExternalSecrets and retires a generation: no target
     narrows the update, and each stack's update runs in its deploying environment only when due."""
     scheduled = load("scheduled.yml")["jobs"]
-    for stack in ("staging", "production"):
+    for stack, first in (("staging", "staging"), ("production", "production-preview")):
         job = scheduled[stack]
         assert job["with"] == {"stack": stack, "command": "up", "environment": stack, "today": PINNED}
         # Stated in full: a bare condition would also require every job upstream to succeed.
-        assert job["if"] == f"${{{{ !cancelled() && needs.decide.result == 'success' && needs.decide.outputs.{stack} == 'true' }}}}"
+        assert scheduled[first]["if"] == (
+            f"${{{{ !cancelled() && needs.decide.result == 'success' && needs.decide.outputs.{stack} == 'true' }}}}"
+        )
+    assert scheduled["production"]["if"] == "${{ !cancelled() && needs.production-preview.result == 'success' }}"
     due = "\n".join(step.get("run", "") for step in scheduled["due"]["steps"])
     assert "offline.rotation_status due" in due and "offline.rotation_status overdue" in due
+
+
+def test_the_scheduled_production_rotation_is_approved_after_a_preview_of_the_same_day():
+    """Issue 15 item 3, for the scheduled workflow as for a push: production's reviewers approve a rotation
+    after reading a preview, with production's read-only credentials, of the same program on the same
+    pinned day, in the same run; no approval is asked for after a failed preview."""
+    scheduled = load("scheduled.yml")["jobs"]
+    previews = {
+        name for name in upstream(scheduled, "production")
+        if scheduled[name].get("with", {}) == {"stack": "production", "command": "preview", "environment": "production-preview",
+                                                "today": scheduled["production"]["with"]["today"]}
+    }
+    assert previews == {"production-preview"}
+    assert "production-preview.result == 'success'" in scheduled["production"]["if"]
 
 
 def test_drift_is_a_refreshed_preview_of_every_stack_not_rotating_today():
