@@ -23,6 +23,7 @@ from offline.access import (
     policy_statements,
 )
 from components.naming import PROJECT
+from offline.doc_commands import doc_files
 from offline.harness import PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 from offline.report import ARCHITECTURE, compare_table, people_table, render_docs, tier_statements
 from tests.conftest import PINNED_TODAY
@@ -253,9 +254,9 @@ def test_comparison_table_shows_each_tier_and_who_does_what(stack_runs):
     assert "| **Deletes vault, key, secrets** | nobody |" in table
 
 
-def test_the_readme_shows_who_does_what_and_the_statements_as_generated(stack_runs):
-    """The README's isolation table and per-tier statements are what the program computes now, not prose that drifts."""
-    readme = (PROJECT_DIR / "README.md").read_text()
+def test_the_docs_show_who_does_what_and_the_statements_as_generated(stack_runs):
+    """The docs' isolation table and per-tier statements are what the program computes now, not prose that drifts."""
+    readme = "\n".join(path.read_text() for path in doc_files(PROJECT_DIR))
     assert people_table(access_matrix([stack_runs[s] for s in STACKS])) in readme
     for tier in TIERS:
         assert tier_statements(tier) in readme, tier

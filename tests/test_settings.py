@@ -14,6 +14,7 @@ from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
 from components.presets import PRESETS
 from components.stack_config import CLOCK_VARIABLE, load_stack_settings, project_keys
+from offline.doc_commands import doc_files
 from offline.harness import PROJECT_DIR, run_program, stack_file_config
 from tests.conftest import PINNED_TODAY
 
@@ -229,8 +230,8 @@ def secret_values_on_the_command_line(text: str) -> list[str]:
 
 
 def test_no_secret_is_ever_passed_as_a_command_line_argument():
-    """The README and the program's own messages set secrets by prompt or standard input only."""
-    readme = (PROJECT_DIR / "README.md").read_text()
+    """The README, docs/ and the program's own messages set secrets by prompt or standard input only."""
+    readme = "\n".join(path.read_text() for path in doc_files(PROJECT_DIR))
     assert "pulumi config set --secret" in readme
     assert secret_values_on_the_command_line(readme) == []
     with pytest.raises(SettingsError) as refused:
