@@ -166,6 +166,9 @@ def cloud_calls(checkout) -> list[tuple[DocCommand, list[str]]]:
                     failures.append(f"{span.where}: the benchmark refuses these arguments: {span.text}")
             else:
                 inline.setdefault(span.text, span)
+    # An inline command that is also a line of a shell block runs there already.
+    in_blocks = {line.strip() for blocks in sessions for block in blocks for line in block.text.splitlines()}
+    inline = {text: span for text, span in inline.items() if text not in in_blocks}
     # Independent sessions (each file's blocks; each inline command) run side by side.
     with ThreadPoolExecutor(max_workers=3) as pool:
         ran_sessions = [pool.submit(run_blocks, blocks, checkout) for blocks in sessions]
