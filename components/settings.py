@@ -247,7 +247,7 @@ class StackSettings(Settings):
     allow_replacement: tuple[FixedSettingKey, ...] = Field(
         default=(),
         description="fixed settings whose change this one update may carry out, replacing what they need "
-        "(see README, 'Changing a fixed setting'); remove the entry after the update",
+        "(see README, 'Change a fixed setting'); remove the entry after the update",
     )
     key_rotation: KeyRotationSettings
     secrets: SecretSettings
@@ -323,7 +323,7 @@ class StackSettings(Settings):
                     rotation.method,
                     "native auto-rotation exists only in VIRTUAL_PRIVATE vaults; use keyVersion (vaultType "
                     "VIRTUAL_PRIVATE would allow it, but on a deployed stack that change replaces the vault, "
-                    "the key and every secret: README, 'Changing a fixed setting')",
+                    "the key and every secret: README, 'Change a fixed setting')",
                 )
             if not 60 <= (rotation.interval_days or 0) <= 365:
                 raise _setting_error(
@@ -406,7 +406,7 @@ class StackSettings(Settings):
                         f"a second release would collide with the first's cluster-wide objects; one stack per cluster "
                         f"installs it: keep it in the stack that installed it first and set it to false in the other, "
                         f"e.g. pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a stack "
-                        f"that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                        f"that has already installed it, false UNINSTALLS it: docs/deployment.md, 'Removing things')",
                     )
 
     def rotation_schedule(self, today: date) -> RotationSchedule:

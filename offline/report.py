@@ -163,7 +163,7 @@ def iam_policy_text(run: ProgramRun) -> str:
 
 
 def tier_table() -> str:
-    """What each tier promises each role on its own environment's secrets (the README shows this table)."""
+    """What each tier promises each role on its own environment's secrets (docs/ARCHITECTURE.md shows this table)."""
     check = {True: "✅", False: "❌"}
     lines = [
         "| Tier | Identity (setting) | Read values | Write new versions | Delete vault, key, secrets |",
@@ -178,7 +178,7 @@ def tier_table() -> str:
 
 
 def people_table(matrix: AccessMatrix) -> str:
-    """Per environment, who can read, write and delete its secrets: computed (the README shows this table)."""
+    """Per environment, who can read, write and delete its secrets: computed (docs/iam.md shows this table)."""
     check = {True: "✅", False: "❌"}
     tiers = {e.name: e.tier for e in matrix.environments}
     lines = [

@@ -323,8 +323,12 @@ def test_the_pulumi_check_refuses_what_the_cli_refuses(argv, refusal):
 
 def test_the_oci_and_kubectl_checks_refuse_what_their_cli_refuses():
     """The real CLIs refuse a command that does not exist and an option misspelled."""
-    assert oci_problems([["oci", "kms", "management", "key", "rotate", "--key-id", "X"], ["oci", "vault", "secret", "cancel-secret-deletion", "--secret-id", "X"]]) [1] is None
-    assert "No such command 'rotate'" in (oci_problems([["oci", "kms", "management", "key", "rotate", "--key-id", "X"]])[0] or "")
+    missing, fine, misspelled = oci_problems([
+        ["oci", "kms", "management", "key", "rotate", "--key-id", "X"],
+        ["oci", "vault", "secret", "cancel-secret-deletion", "--secret-id", "X"],
+        ["oci", "vault", "secret", "cancel-secret-deletion", "--secret-ids", "X"],
+    ])
+    assert "No such command 'rotate'" in (missing or "") and fine is None and "No such option" in (misspelled or "")
     assert kubectl_problem(["kubectl", "-n", "x", "describe", "externalsecret", "y"]) is None
     assert "unknown flag" in (kubectl_problem(["kubectl", "-n", "x", "describe", "externalsecret", "y", "--colour"]) or "")
 
@@ -338,4 +342,15 @@ def test_a_failing_documented_command_fails_this_test(checkout):
     assert ok.returncode == 0 and recorded(calls)[-1] == ["0", "pulumi", "config", "set", "--secret", "--path", 'databaseUrls["b"]', "--stack", "p"]
     assert list(words("pulumi destroy --stack <env> && kubectl -n ns annotate es x f=$(date +%s) --overwrite < in.txt")) == [
         ["pulumi", "destroy", "--stack", "X"], ["kubectl", "-n", "ns", "annotate", "es", "x", "f=X", "--overwrite"],
+    ]
+
+
+def test_the_readme_is_a_page_a_deployer_reads():
+    """At most about 250 lines, one picture GitHub renders, the two first commands before anything else."""
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    head = readme.split("\n## ")[0]
+    assert len(readme.splitlines()) <= 250
+    assert readme.count("```mermaid") == 1
+    assert [c.text for c in commands(PROJECT_DIR / "README.md", PROJECT_DIR) if c.fenced][:2] == [
+        c.text for c in commands(PROJECT_DIR / "README.md", PROJECT_DIR) if c.fenced and c.text in head
     ]
