@@ -142,15 +142,15 @@ def run_inline(span: DocCommand, checkout: Path) -> list[str]:
     return [f"{span.where}: exit {result.returncode}: {span.text}\n{(result.stdout + result.stderr)[-1500:]}"] if result.returncode else []
 
 
-@pytest.fixture(scope="module")
-def cloud_calls(checkout) -> list[tuple[DocCommand, list[str]]]:
-    """Runs every offline command; returns every cloud command with the doc line that shows it."""
+def run_documented(paths: list[Path], project_dir: Path, checkout: Path) -> tuple[list[str], list[tuple[DocCommand, list[str]]]]:
+    """Runs every offline command these files show; returns the failures, and every cloud command
+    with the doc line that shows it."""
     found: list[tuple[DocCommand, list[str]]] = []
     failures: list[str] = []
     inline: dict[str, DocCommand] = {}
     sessions: list[list[DocCommand]] = []
-    for path in doc_files(PROJECT_DIR):
-        shown = [c for c in commands(path, PROJECT_DIR) if not runs_the_suite(c.text)]
+    for path in paths:
+        shown = [c for c in commands(path, project_dir) if not runs_the_suite(c.text)]
         if blocks := [c for c in shown if c.fenced]:
             sessions.append(blocks)
         for span in (c for c in shown if not c.fenced):
@@ -179,6 +179,12 @@ def cloud_calls(checkout) -> list[tuple[DocCommand, list[str]]]:
             found += calls
         for command in ran_inline:
             failures += command.result()
+    return failures, found
+
+
+@pytest.fixture(scope="module")
+def cloud_calls(checkout) -> list[tuple[DocCommand, list[str]]]:
+    failures, found = run_documented(doc_files(PROJECT_DIR), PROJECT_DIR, checkout)
     assert not failures, "documented commands that fail as written:\n\n" + "\n\n".join(failures)
     return found
 
@@ -333,7 +339,26 @@ def test_the_oci_and_kubectl_checks_refuse_what_their_cli_refuses():
     assert "unknown flag" in (kubectl_problem(["kubectl", "-n", "x", "describe", "externalsecret", "y", "--colour"]) or "")
 
 
-def test_a_failing_documented_command_fails_this_test(checkout):
+def test_a_doc_showing_broken_commands_is_reported_line_by_line(checkout):
+    """A new docs file is read like the others: its failing block, its failing inline command and its
+    misspelled cloud command are each reported with file and line."""
+    broken = checkout / "docs" / "zz-broken.md"
+    broken.write_text(
+        "# Broken\n\n```sh\n.tools/bin/uv run python -m offline.plan nowhere\n```\n\n"
+        "Then `.tools/bin/uv run python -m offline.plann all`, and `pulumi up --stak staging`.\n"
+    )
+    try:
+        assert broken in doc_files(checkout)
+        failures, found = run_documented([broken], checkout, checkout)
+    finally:
+        broken.unlink()
+    assert [f.split(":")[0:2] for f in failures] == [["docs/zz-broken.md", "4"], ["docs/zz-broken.md", "7"]], failures
+    assert [pulumi_problem(argv, pulumi_facts()) for shown, argv in found if shown.file == "docs/zz-broken.md"] == [
+        "unknown flag --stak for `pulumi up` (pkg/cmd/pulumi/operations/up.go:586)"
+    ]
+
+
+def test_the_runner_records_cloud_calls_and_hides_uv(checkout):
     """The runner reports a shell block that fails, and records cloud calls inside loops and quotes."""
     calls = checkout.parent / "calls-self-test"
     assert run_shell(".tools/bin/uv run python -m offline.plan nowhere", checkout, calls).returncode != 0
