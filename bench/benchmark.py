@@ -48,6 +48,7 @@ from offline.uv import uv_executable  # noqa: E402
 
 TODAY = date(2026, 1, 1)
 SIZES = (11, 110, 550)
+PLAN_ALONE = ".venv/bin/python -m offline.plan all"
 
 
 def spread(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
@@ -280,9 +281,6 @@ def _fresh_clone(root: Path) -> Path:
     subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(root / "main")], check=True)
     (root / "shared").symlink_to(PROJECT_DIR.parent / "shared")
     return root / "main"
-
-
-PLAN_ALONE = ".venv/bin/python -m offline.plan all"
 
 
 def first_command_again(repeat: int) -> list[tuple[str, str]]:
