@@ -1,6 +1,6 @@
 """What the program costs, and how that grows with the number of services.
 
-    python bench/benchmark.py [--repeat 5] [--skip-suite]
+    .tools/bin/uv run --group test python bench/benchmark.py [--repeat 5] [--skip-suite | --setup | --first-command]
 
 Prints a Markdown table (medians, with min–max) and exits non-zero only when something
 could not be measured. Nothing here asserts a time: these machines are shared and noisy.
@@ -14,7 +14,8 @@ could not be measured. Nothing here asserts a time: these machines are shared an
    from the recorded dependencies (explicit `depends_on` and property dependencies).
 4. Provider calls: invokes in one evaluation (the harness refuses any, so a finished run
    proves zero) and the OCI read calls the Kubernetes sync makes per hour per environment.
-5. Test suite and offline plan: wall time, cold (no bytecode cache) and warm.
+5. Test suite and offline plan: wall time, cold (no bytecode cache) and warm; the README's first
+   command run again where it already ran (uv installed, .venv synced) against the plan alone.
 6. Set-up (`--setup`, minutes and network): the README's first command in a fresh clone, with
    empty uv and pip caches and with warm ones, against the plan's own time and against the old
    pip set-up (a venv and `pip install` of the same pins, exported from the lock); and `.ci/run`.
@@ -41,11 +42,13 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from components.naming import PROJECT  # noqa: E402
+from offline.doc_commands import readme_commands  # noqa: E402
 from offline.harness import STACKS, ProgramRun, run_program, run_stack, stack_file_config  # noqa: E402
 from offline.uv import uv_executable  # noqa: E402
 
 TODAY = date(2026, 1, 1)
 SIZES = (11, 110, 550)
+PLAN_ALONE = ".venv/bin/python -m offline.plan all"
 
 
 def spread(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
@@ -266,12 +269,6 @@ def cold_and_warm(label: str, command: list[str], repeat: int) -> list[tuple[str
     return [(f"{label}, cold (no bytecode cache)", spread(cold)), (f"{label}, warm", spread(warm))]
 
 
-def readme_commands(project_dir: Path = PROJECT_DIR) -> list[str]:
-    """The two commands in the README's first lines (indented code before the first section)."""
-    head = (project_dir / "README.md").read_text().split("\n## ")[0]
-    return [line.strip() for line in head.splitlines() if line.startswith("    ")]
-
-
 def _shell_seconds(command: str, cwd: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(["bash", "-c", command], cwd=cwd, env=env, check=True, capture_output=True, text=True)
@@ -286,17 +283,34 @@ def _fresh_clone(root: Path) -> Path:
     return root / "main"
 
 
+def first_command_again(repeat: int) -> list[tuple[str, str]]:
+    """The README's first command where it already ran (uv in .tools, .venv synced) against the plan
+    alone, alternated in this checkout: what a reader pays for running it again."""
+    plan_command, _ = readme_commands(PROJECT_DIR)
+    env = user_environment()
+    _shell_seconds(plan_command, PROJECT_DIR, env)  # as on a reader's second run: everything installed
+    again, alone = [], []
+    for _ in range(repeat):
+        again.append(_shell_seconds(plan_command, PROJECT_DIR, env))
+        alone.append(_shell_seconds(PLAN_ALONE, PROJECT_DIR, env))
+    ratios = [a / b for a, b in zip(again, alone)]
+    return [
+        ("README's first command, run again (nothing to install)", spread(again)),
+        ("Plan alone (`.venv/bin/python -m offline.plan all`)", spread(alone)),
+        ("First command again ÷ plan alone, per alternated pair (target ≤ 1.3)", ratio_spread(ratios)),
+    ]
+
+
 def setup(repeat: int) -> list[tuple[str, str]]:
     """The README's first command from nothing, cold and warm, beside the plan alone and the old pip set-up."""
-    plan_command, _ = readme_commands()
-    plan_alone = ".venv/bin/python -m offline.plan all"
+    plan_command, _ = readme_commands(PROJECT_DIR)
     work = Path(tempfile.mkdtemp(prefix="bench-setup-"))
     requirements = work / "requirements.txt"
     requirements.write_text(subprocess.run(
         [uv_executable(), "export", "--locked", "--no-hashes", "--no-dev", "--format", "requirements-txt"],
         cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
     ).stdout)
-    pip_command = f"python3.11 -m venv .venv && .venv/bin/pip install -q -r {requirements} && {plan_alone}"
+    pip_command = f"python3.11 -m venv .venv && .venv/bin/pip install -q -r {requirements} && {PLAN_ALONE}"
     try:
         timings: dict[str, list[float]] = {}
         for label, command in (("uv", plan_command), ("pip", pip_command)):
@@ -310,7 +324,7 @@ def setup(repeat: int) -> list[tuple[str, str]]:
                     clone = _fresh_clone(work / f"{label}-{state}-{run}")
                     timings.setdefault(f"{label} {state}", []).append(_shell_seconds(command, clone, env))
                     if label == "uv" and state == "warm":
-                        timings.setdefault("plan", []).append(_shell_seconds(plan_alone, clone, env))
+                        timings.setdefault("plan", []).append(_shell_seconds(PLAN_ALONE, clone, env))
         ci = _fresh_clone(work / "ci")
         ci_seconds = _shell_seconds("bash .ci/run", ci, user_environment() | {"CI": "true", "UV_CACHE_DIR": str(work / "uv-uv-cache")})
     finally:
@@ -338,13 +352,19 @@ def machine() -> str:
     )
 
 
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line (the docs test checks documented benchmark commands against it: they run for minutes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-suite", action="store_true", help="do not time the test suite (it takes minutes)")
     parser.add_argument("--setup", action="store_true", help="time only the set-up (README command, pip, .ci/run): minutes, network")
+    parser.add_argument("--first-command", action="store_true", help="time only the README's first command run again, against the plan alone")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = parser().parse_args()
     if args.scale_child:
         print(json.dumps(scale_child(args.scale_child, args.repeat)))
         return 0
@@ -352,8 +372,10 @@ def main() -> int:
     try:
         if args.setup:
             rows = setup(repeat)
+        elif args.first_command:
+            rows = first_command_again(repeat)
         else:
-            rows = overhead(repeat) + scaling(repeat) + structure()
+            rows = overhead(repeat) + scaling(repeat) + structure() + first_command_again(repeat)
             rows += cold_and_warm("Offline plan, 3 stacks", [sys.executable, "-m", "offline.plan", "all"], min(repeat, 3))
             if not args.skip_suite:
                 rows += cold_and_warm("Test suite", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)

@@ -20,7 +20,8 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # In the checkout of the program itself, never beside a stack file: a stack cannot bring its own.
-AUTHORITY_FILE: Final = Path(__file__).resolve().parent.parent / "policy" / "config.json"
+# Not Final: the offline harness points it at the checkout it runs (a copy of the project has its own).
+AUTHORITY_FILE = Path(__file__).resolve().parent.parent / "policy" / "config.json"
 AUTHORITY_NAME: Final = "policy/config.json"
 
 
@@ -62,7 +63,9 @@ def parse(config_by_policy: Mapping[str, object]) -> Guardrails:
         raise AuthorityError(f"{AUTHORITY_NAME} is malformed: {error}") from None
 
 
-def load(path: Path = AUTHORITY_FILE) -> Guardrails:
+def load(path: Path | None = None) -> Guardrails:
+    """The authority of the checkout the program runs from (`AUTHORITY_FILE`, read when called)."""
+    path = path or AUTHORITY_FILE
     try:
         return parse(json.loads(path.read_text()))
     except (OSError, json.JSONDecodeError) as error:

@@ -18,7 +18,7 @@ Confidence = Literal["oracle-docs", "third-party-list", "unconfirmed"]
 class EventType:
     name: str
     what: str
-    # Where the name comes from: the README lists these, and says which to check in the console.
+    # Where the name comes from: docs/deployment.md lists these, and says which to check in the console.
     source: Confidence
 
 

@@ -49,6 +49,9 @@ class Promise:
     read: bool  # secret values (GetSecretBundleByName)
     write: bool  # new secret versions (UpdateSecret)
     delete: bool  # the vault, the key and the secrets (each one's scheduled deletion)
+    # Only the JWT secret generations: every JWT rotation retires one, and a name pattern cannot tell
+    # the retired from the live (`_deploy`), so a deployer that may delete nothing else deletes these.
+    delete_jwt_generations: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,10 @@ TIERS: Final[dict[TierName, dict[RoleName, Role]]] = {
     "strict": {
         "admin": Role("administrators", _OPERATE, Promise(read=False, write=True, delete=False)),
         "breakGlass": Role("break-glass", _FULL, Promise(read=True, write=True, delete=True)),
-        "deployer": Role("deploying CI identity", _deploy(may_delete=False), Promise(read=False, write=True, delete=False)),
+        "deployer": Role(
+            "deploying CI identity", _deploy(may_delete=False),
+            Promise(read=False, write=True, delete=False, delete_jwt_generations=True),
+        ),
     },
     "moderate": {
         "admin": Role("administrators", _FULL, Promise(read=True, write=True, delete=True)),

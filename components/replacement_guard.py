@@ -57,8 +57,8 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
     # the program otherwise never updates (components/environment_vault.py, _SecretFactory.jwt).
     "compartmentId": FixedSetting(
         (),
-        "moves the vault, the key and every secret to the new compartment and re-creates the IAM policies "
-        "there; each live JWT generation is updated as well (terraform-provider-oci vault_secret_resource.go, "
+        "moves the vault, the key and every secret to the new compartment (whose IAM the IAM program, not "
+        "this stack, must grant first); each live JWT generation is updated as well (terraform-provider-oci vault_secret_resource.go, "
         "Update: ChangeSecretCompartment, then UpdateSecret, which re-sends its generation context), and "
         "whether OCI then generates a new value is undocumented: if it does, every token issued before "
         "stops verifying and the services' pods hold keys that no longer match until they restart",
@@ -119,6 +119,11 @@ def unprotected(settings: StackSettings) -> set[Replaced]:
 
 def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack: str) -> list[str]:
     """One problem per fixed setting that differs from what `stack` deployed last, unless allowed."""
+    # The engine's own `protect` refuses a protected replacement only when it reaches that resource's
+    # step (pulumi/pulumi pkg/resource/deploy/step_generator.go, "unable to replace resource ... marked
+    # for protection"), after earlier steps of an `up` may have run, naming the flag rather than the
+    # setting; and it covers nothing unprotected (staging's secrets, a namespace with protect off). This
+    # check stays because it refuses before anything is registered, names the setting and its cost.
     current = fixed_values(settings)
     problems = []
     for key, setting in FIXED_SETTINGS.items():

@@ -54,11 +54,12 @@ _IAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 def _ocid(kind: str):
-    # ocid1.<type>.<realm>.[region][.future use].<unique id> (OCI documentation, "Resource Identifiers")
+    # ocid1.<type>.<realm>.[region][.future use].<unique id> (OCI documentation, "Resource Identifiers");
+    # fullmatch, because `$` also matches before a final newline, which OCI would not accept.
     pattern = re.compile(rf"^ocid1\.{kind}\.oc[0-9]+\.[a-z0-9-]*(\.[a-z0-9-]+)?\.[a-z0-9]+$")
 
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise PydanticCustomError(
                 "ocid",
                 "must be an OCID of a {kind}, shaped like ocid1.{kind}.oc1..<unique id> "
@@ -72,7 +73,7 @@ def _ocid(kind: str):
 
 def _matches(pattern: re.Pattern[str], allowed: str):
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise PydanticCustomError("format", "must be {allowed}", {"allowed": allowed})
         return value
 
@@ -229,13 +230,13 @@ class StackSettings(Settings):
         default="HSM", description="HSM or SOFTWARE; fixed once the key exists"
     )
     protect: bool = Field(
-        description="Pulumi `protect` on the secrets, the namespace and the operator release "
-        "(the vault and the key are protected in every stack)"
+        description="Pulumi `protect` on the database-url secrets, the namespace and the operator and Reloader "
+        "releases (the vault and the key are protected in every stack; JWT generations never are)"
     )
     allow_replacement: tuple[FixedSettingKey, ...] = Field(
         default=(),
         description="fixed settings whose change this one update may carry out, replacing what they need "
-        "(see README, 'Changing a fixed setting'); remove the entry after the update",
+        "(see README, 'Change a fixed setting'); remove the entry after the update",
     )
     key_rotation: KeyRotationSettings
     secrets: SecretSettings
@@ -302,7 +303,7 @@ class StackSettings(Settings):
                     rotation.method,
                     "native auto-rotation exists only in VIRTUAL_PRIVATE vaults; use keyVersion (vaultType "
                     "VIRTUAL_PRIVATE would allow it, but on a deployed stack that change replaces the vault, "
-                    "the key and every secret: README, 'Changing a fixed setting')",
+                    "the key and every secret: README, 'Change a fixed setting')",
                 )
             if not 60 <= (rotation.interval_days or 0) <= 365:
                 raise _setting_error(
@@ -343,7 +344,7 @@ class StackSettings(Settings):
             )
 
     def _check_guardrails(self, guardrails: Guardrails | None) -> None:
-        """What the guardrail authority gives another environment is refused, so is a second operator
+        """Only what the guardrail authority gives this environment is accepted, and neither a second operator
         install on a cluster another environment installs them on, and a key rotating less often
         than this environment's ceiling. None: offline readers of stack files; the program always
         passes the authority."""
@@ -368,7 +369,7 @@ class StackSettings(Settings):
                         f"{other} installs {what} on this cluster ({k.cluster_id}, {AUTHORITY_NAME}), and a "
                         f"second release would collide with the first's cluster-wide objects; set it to false: "
                         f"pulumi config set --path 'kubernetes.{key}' false --stack {self.environment} (on a "
-                        f"stack that has already installed it, false UNINSTALLS it: README, 'Removing things')",
+                        f"stack that has already installed it, false UNINSTALLS it: docs/deployment.md, 'Removing things')",
                     )
         ceiling = guardrails.max_rotation_days.get(self.environment)
         days = self.key_rotation.interval_days
@@ -413,9 +414,10 @@ _OWNED: Final = {"compartmentId": "compartment_id", "kubernetes.clusterId": "clu
 
 
 def check_owned(environment: str, used: Mapping[str, str], guardrails: Guardrails | None) -> None:
-    """Refuse a compartment, cluster or namespace (keyed by setting) that belongs to another environment:
-    its default namespace, or what the guardrail authority lists for it and not for this one (a cluster
-    listed for both is shared on purpose)."""
+    """Refuse a compartment, cluster or namespace (keyed by setting) other than the one the guardrail
+    authority gives this environment, and another environment's default namespace. An allow-list, not a
+    list of the neighbours' values: a compartment nobody lists may be one nested in production's, where
+    every `in compartment id <production>` statement applies too (OCI policies reach subcompartments)."""
     namespace = used["kubernetes.namespace"]
     for other in ENVIRONMENTS:
         if other != environment and namespace == default_namespace(other):
@@ -430,15 +432,18 @@ def check_owned(environment: str, used: Mapping[str, str], guardrails: Guardrail
             "environment", environment,
             f"has no entry in the guardrail authority {AUTHORITY_NAME}; its owners add one in a reviewed commit",
         )
-    for other, theirs in guardrails.others(environment).items():
-        for key, attribute in _OWNED.items():
-            value, allowed = used[key], getattr(own, attribute)
-            if value == getattr(theirs, attribute) and value != allowed:
-                raise _setting_error(
-                    key, value,
-                    f"is {other}'s {attribute.removesuffix('_id')} in the guardrail authority {AUTHORITY_NAME}; "
-                    f"{environment}'s is {allowed} (moving {environment} is a reviewed change of {AUTHORITY_NAME} first)",
-                )
+    for key, attribute in _OWNED.items():
+        value, allowed = used[key], getattr(own, attribute)
+        if value == allowed:
+            continue
+        owners = sorted(other for other, theirs in guardrails.others(environment).items() if getattr(theirs, attribute) == value)
+        whose = f"is {' and '.join(owners)}'s, and " if owners else ""
+        raise _setting_error(
+            key, value,
+            f"{whose}the guardrail authority {AUTHORITY_NAME} allows {environment} only its own "
+            f"{attribute.removesuffix('_id')}, {allowed}: set that (moving {environment} is a reviewed change of "
+            f"{AUTHORITY_NAME} first)",
+        )
 
 
 def _setting_error(key: str, value: Any, message: str) -> PydanticCustomError:

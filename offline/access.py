@@ -25,22 +25,25 @@ https://docs.oracle.com/en-us/iaas/Content/Identity/Concepts/policyadvancedfeatu
 
 The matrix's rows are every identity that holds an IAM right here: each environment's sync
 identity (with the services of its namespace, which read through the SecretStores there), each
-group its IAM stack names, by role (the deploying CI identity included), and the IAM
-administrators who run the IAM program. Its columns are each environment's secrets. Each cell
-says whether that identity can read values, write new versions, and delete the vault, the key and
-the secrets through the generated statements (checked against what its tier promises,
-`components/presets.py`), and which further chains reach them (`Chain`): writing a policy, or a
-kubeconfig that may create ExternalSecrets in a namespace whose store can read. A cell is
-"blocked" only when neither reaches it.
+group its IAM stack names, by role (the deploying CI identity included), each environment's
+previewing CI identity (no IAM grant here, but the stack's passphrase), and the IAM administrators
+who run the IAM program. Its columns are each environment's secrets. Each cell says whether that
+identity can read values, write new versions, and delete the vault, the key and each kind of
+secret through the generated statements (checked against what its tier promises,
+`components/presets.py`), and which further chains reach them (`Chain`): writing a policy, the
+stack's secret config that a CI job holding the passphrase decrypts, or a kubeconfig that may
+create ExternalSecrets in a namespace whose store can read. A cell is "blocked" only when neither
+reaches it.
 """
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from components.iam_settings import IAM_PROJECT, IamStackSettings, load_iam_settings
-from components.naming import PROJECT, oci_secret_name
+from components.naming import PROJECT, SecretKind, oci_secret_name
 from components.presets import SYNC, TIERS, Promise
 from components.stack_config import load_stack_settings, project_keys
 from offline.harness import POLICY_TYPE, ProgramRun, placeholder
@@ -144,7 +147,14 @@ OPERATIONS: Final = {
 }
 READ_VALUES: Final = "GetSecretBundleByName"
 WRITE_VERSION: Final = "UpdateSecret"
-DELETIONS: Final = {"vault": "ScheduleVaultDeletion", "key": "ScheduleKeyDeletion", "secrets": "ScheduleSecretDeletion"}
+DELETIONS: Final = {
+    "vault": "ScheduleVaultDeletion",
+    "key": "ScheduleKeyDeletion",
+    "database URLs": "ScheduleSecretDeletion",
+    "JWT generations": "ScheduleSecretDeletion",
+}
+# Each kind of secret is judged by one secret of it (target.secret.name): deletion grants differ by name.
+SECRET_OF_DELETION: Final[dict[str, SecretKind]] = {"database URLs": "database-url", "JWT generations": "jwt-secret"}
 
 ASSUMPTIONS: Final = [
     "Only each environment's deployer (and cluster administrators) may create SecretStores, "
@@ -156,10 +166,12 @@ ASSUMPTIONS: Final = [
     "hold `manage policies`.",
     "Placeholder OCIDs stand for distinct real ones: each environment has its own compartment "
     "(the guardrail authority), holding the one vault and key its stack creates.",
-    "A secret is judged by a database URL's: the strict tier's deployer may also schedule the "
-    "deletion of any JWT secret generation (names like *.jwt-secret*), the current one included, "
-    "since every JWT rotation retires one and a name pattern cannot tell them apart; a scheduled "
-    "deletion can be cancelled for 30 days.",
+    "Reading and writing are judged by one service's database URL; deleting by it and by that service's "
+    "current JWT secret. The strict tier's deployer may schedule the deletion of any JWT secret generation "
+    "(names like *.jwt-secret*), the current one included, since every JWT rotation retires one and a "
+    "name pattern cannot tell them apart; a scheduled deletion can be cancelled for 30 days.",
+    "The CI jobs that run `pulumi preview` or `pulumi up` hold the stack's passphrase, so they decrypt its "
+    "secret config (the database URLs) whatever their OCI rights (the chain through the secret config).",
 ]
 
 
@@ -317,8 +329,15 @@ class Environment:
     name: str
     tier: str
     compartment_id: str
-    targets: Mapping[str, str]  # target variable -> this environment's vault and key OCIDs
+    targets: Mapping[str, str]  # target variable -> this environment's vault and key OCIDs, a database URL's name
     namespace: str
+    # secret kind -> one secret of that kind (SECRET_OF_DELETION)
+    secret_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    urls_in_config: bool = True  # some database URL is in the stack's secret config (not adopted)
+
+    def with_secret(self, kind: str) -> "Environment":
+        """The same environment, its requests naming a secret of `kind`."""
+        return dataclasses.replace(self, targets={**self.targets, "target.secret.name": self.secret_names[kind]})
 
     def requests(self, principal: Principal, operation: Operation) -> list[Request]:
         return [
@@ -345,6 +364,7 @@ class Chain:
     reaches: str  # what it reaches, as Access.render() writes it
     through: str
     closed_by: str
+    short: str  # "through …", as a table cell names it
 
 
 @dataclass(frozen=True)
@@ -366,7 +386,8 @@ NO_ACCESS: Final = Access(False, False, frozenset())
 
 
 def promised(promise: Promise) -> Access:
-    return Access(promise.read, promise.write, frozenset(DELETIONS) if promise.delete else frozenset())
+    deletes = DELETIONS if promise.delete else ("JWT generations",) if promise.delete_jwt_generations else ()
+    return Access(promise.read, promise.write, frozenset(deletes))
 
 
 @dataclass(frozen=True)
@@ -406,14 +427,16 @@ def _environment_and_identities(
         name=run.stack,
         tier=access.iam.tier,
         compartment_id=vault.inputs["compartmentId"],
-        # A database URL stands for "the secrets": the strict deployer may also delete JWT
-        # generations, which every rotation retires (ASSUMPTIONS; components/presets.py, _deploy).
+        # A database URL stands for the secrets a grant reads or writes; deletion is judged per kind
+        # (the strict deployer may delete JWT generations, which every rotation retires: ASSUMPTIONS).
         targets={
             "target.vault.id": placeholder(f"{vault.name}-id"),
             "target.key.id": placeholder(f"{key.name}-id"),
             "target.secret.name": oci_secret_name(settings.services[0], "database-url"),
         },
         namespace=settings.kubernetes.namespace,
+        secret_names={kind: oci_secret_name(settings.services[0], kind) for kind in SECRET_OF_DELETION.values()},
+        urls_in_config=bool(set(settings.services) - set(settings.adopt.database_url_secrets)),
     )
     # The services read through every store of their namespace, whichever identity it uses.
     services = tuple(s.principal for s in all_stores if s.namespace == environment.namespace)
@@ -423,27 +446,43 @@ def _environment_and_identities(
     for role, group in access.iam.role_groups().items():
         member = Principal("user", groups=frozenset({f"{access.iam.identity_domain}/{group}"}))
         identities.append(Identity(run.stack, role, f"{roles[role].label} ({group})", (member,), roles[role].promise))
+    # Granted nothing by the IAM program (docs/pipeline.md lists its read-only statements), but it holds
+    # the stack's passphrase: what it reaches, it reaches through the secret config.
+    identities.append(Identity(run.stack, "preview", f"previewing CI identity (`{run.stack}-preview`)", (), NO_PROMISE))
     return environment, identities
 
 
+NO_PROMISE: Final = Promise(read=False, write=False, delete=False)
 # Who runs the IAM program: `manage policies` in the tenancy, granted outside this project.
-IAM_ADMINISTRATORS: Final = Identity(
-    "tenancy", "iamAdmin", "IAM administrators (run the IAM program)", (), Promise(read=False, write=False, delete=False)
-)
+IAM_ADMINISTRATORS: Final = Identity("tenancy", "iamAdmin", "IAM administrators (run the IAM program)", (), NO_PROMISE)
 WRITING_POLICIES: Final = Chain(
     "read, write, delete", "writing a policy that grants it (manage policies)",
     "nothing in this project: keep the group small, its CI job behind its own reviewed environment "
-    "(iam-<env>), and the IAM program's files owned by the IAM administrators (CODEOWNERS)",
+    "(`iam-<env>`), and the IAM program's files owned by the IAM administrators (CODEOWNERS)",
+    "by writing a policy",
 )
 
 
+THROUGH_THE_SECRET_CONFIG: Final = Chain(
+    "read",
+    "the stack's secret config: `pulumi preview` and `pulumi up` decrypt the database URLs with the stack's "
+    "passphrase (held by the `<env>` and `<env>-preview` GitHub environments) to create the secrets, and the "
+    "state holds them encrypted with the same passphrase",
+    "adopting a vault, key and database-URL secrets that the administrators created and wrote the values into "
+    "(`adopt.vaultId`, `adopt.keyId`, and `adopt.databaseUrlSecrets` for every service: docs/adoption.md), so "
+    "that no URL is in the stack's config or state (OCI never returns a secret's content); another secrets "
+    "provider does not close it, since the CLI decrypts the config for the program in the same job",
+    "through the secret config",
+)
 THROUGH_THE_CLUSTER: Final = Chain(
     "read",
     "the deployer's kubeconfig, which may create ExternalSecrets in the environment's namespace (whose "
     "SecretStore reads every service secret) and read the Secrets they become",
     "a deployer whose Kubernetes role in the namespace may manage SecretStores, ExternalSecrets and the sync "
-    "service account but not read Secrets, create pods or bind roles, with ESO and Reloader installed by the "
-    "platform team (deployer-access.yaml of `offline.plan --out`; docs/isolation.md, 'Closing the cluster chain')",
+    "service account but not read Secrets, create pods or bind roles, an admission policy admitting there only "
+    "SecretStores of the oracle provider as the sync identity's workload (no webhook store to send a value out), "
+    "with ESO and Reloader installed by the platform team (deployer-access.yaml of `offline.plan --out`; docs/isolation.md, 'Closing the cluster chain')",
+    "through the cluster",
 )
 
 
@@ -503,7 +542,10 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
         return Access(
             read=can(statements, identity.principals, READ_VALUES, owner),
             write=can(statements, identity.principals, WRITE_VERSION, owner),
-            deletes=frozenset(d for d, op in DELETIONS.items() if can(statements, identity.principals, op, owner)),
+            deletes=frozenset(
+                d for d, op in DELETIONS.items()
+                if can(statements, identity.principals, op, owner.with_secret(SECRET_OF_DELETION[d]) if d in SECRET_OF_DELETION else owner)
+            ),
         )
 
     rows = {i: {e.name: cell(i, e) for e in environments} for i in identities}
@@ -521,6 +563,8 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
             # operators (cluster-wide rights), every namespace of that cluster, where the store there reads.
             same_cluster = clusters.get(identity.environment) == clusters[owner.name] and installs.get(identity.environment)
             store_reads = any(rows[i][owner.name].read for i in identities if i.environment == owner.name and i.role == "sync")
+            if identity.role in ("deployer", "preview") and identity.environment == owner.name and owner.urls_in_config:
+                found.append(THROUGH_THE_SECRET_CONFIG)
             if identity.role == "deployer" and store_reads and (identity.environment == owner.name or same_cluster):
                 found.append(THROUGH_THE_CLUSTER)
     return AccessMatrix(environments, rows, {k: v for k, v in chains.items() if v})
@@ -555,8 +599,9 @@ def render_matrix(matrix: AccessMatrix) -> str:
     lines += [
         "",
         "Cells: read = secret values (GetSecretBundleByName); write = new secret versions "
-        "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets, through the "
-        "identity's own IAM grants. 🔗 = reached by a chain beside them; ❌ = neither reaches it.",
+        "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets (database URLs, "
+        "JWT generations), through the identity's own IAM grants. 🔗 = reached by a chain beside them; "
+        "❌ = neither reaches it.",
         "",
         "Chains:",
         *(f"{n}. through {c.through}; closed by {c.closed_by}." for c, n in chain_number.items()),

@@ -26,6 +26,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 
+from components import guardrails
 from components.iam_settings import IAM_PROJECT
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.stack_config import CLOCK_VARIABLE, DATABASE_URLS_KEY, stack_file_path
@@ -34,6 +35,7 @@ from components.stack_config import stack_file_config as read_stack_file
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 # The IAM program (docs/isolation.md): a Pulumi project of its own, one stack per environment.
 IAM_DIR: Final = PROJECT_DIR / "iam"
+AUTHORITY_IN_PROJECT: Final = Path(guardrails.AUTHORITY_NAME)
 STACKS: Final = ("production", "staging", "development")
 SECRET_SIG: Final = rpc._special_sig_key  # noqa: SLF001 - the SDK's own marker of a secret value
 SECRET_MARK: Final = rpc._special_secret_sig  # noqa: SLF001
@@ -262,6 +264,17 @@ def _pinned_clock(today: date | None) -> Iterator[None]:
             os.environ[CLOCK_VARIABLE] = before
 
 
+@contextlib.contextmanager
+def _authority(path: Path) -> Iterator[None]:
+    """The program reads the guardrail authority of its own checkout; a copy of the project is another checkout."""
+    before = guardrails.AUTHORITY_FILE
+    guardrails.AUTHORITY_FILE = path
+    try:
+        yield
+    finally:
+        guardrails.AUTHORITY_FILE = before
+
+
 def _quiet_about_reported_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     # A refused run leaves every waiting output holding the same RunError, which the run has
     # already raised once; asyncio would log each of them again when it is collected.
@@ -280,10 +293,12 @@ def run_program(
     secrets: Mapping[str, Any] | None = None,
     first_preview: bool = False,
     project: str = PROJECT,
+    authority: Path = guardrails.AUTHORITY_FILE,
 ) -> ProgramRun:
     """Run `program` (of Pulumi project `project`) as stack `stack_name` with `config` (full `namespace:key` keys, stack-file values).
 
-    `deployed` stands for the outputs of the stack's last update (None: never deployed).
+    `deployed` stands for the outputs of the stack's last update (None: never deployed). `authority`: the
+    guardrail authority of the checkout `program` stands for (a copy of the project brings its own).
 
     Raises what the program raises (a `pulumi.RunError` for a settings mistake); the monitor's
     registrations are then in the exception's `program_run` attribute.
@@ -311,7 +326,7 @@ def run_program(
         runpy.run_path(str(program), run_name="__main__")
 
     try:
-        with _pinned_clock(today):
+        with _pinned_clock(today), _authority(authority):
             started, cpu_started = time.perf_counter(), time.process_time()
             loop.run_until_complete(stack.run_pulumi_func(main))
             run.evaluation_seconds = time.perf_counter() - started
@@ -365,7 +380,7 @@ def run_stack(
         database_urls = placeholder_database_urls(services if isinstance(services, list) else DEFAULT_SERVICES)
     return run_program(
         stack_name, config, database_urls, today=today, program=project_dir / "__main__.py", deployed=deployed,
-        first_preview=first_preview,
+        first_preview=first_preview, authority=project_dir / AUTHORITY_IN_PROJECT,
     )
 
 
@@ -373,4 +388,5 @@ def run_iam_stack(stack_name: str, config: Mapping[str, Any] | None = None, proj
     """Run the IAM program's stack (its stack file's config in `project_dir`'s `iam/` unless `config` is given)."""
     iam_dir = project_dir / IAM_DIR.relative_to(PROJECT_DIR)
     config = dict(config) if config is not None else stack_file_config(stack_name, iam_dir)
-    return run_program(stack_name, config, None, program=IAM_DIR / "__main__.py", project=IAM_PROJECT)
+    return run_program(stack_name, config, None, program=IAM_DIR / "__main__.py", project=IAM_PROJECT,
+                       authority=project_dir / AUTHORITY_IN_PROJECT)

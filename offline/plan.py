@@ -168,8 +168,9 @@ def write_files(run: ProgramRun, iam_run: ProgramRun, out: Path) -> list[Path]:
     written[1].write_text(iam_policy_text(iam_run))
     # What the platform team applies to close the deployer's chain through the cluster (docs/isolation.md).
     written.append(folder / "deployer-access.yaml")
-    namespace = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].inputs["metadata"]["namespace"]
-    written[-1].write_text(yaml.safe_dump_all(deployer_access(run.stack, namespace), sort_keys=True))
+    store = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].plain_inputs
+    namespace, account = store["metadata"]["namespace"], store["spec"]["provider"]["oracle"]["serviceAccountRef"]["name"]
+    written[-1].write_text(yaml.safe_dump_all(deployer_access(run.stack, namespace, account), sort_keys=True))
     for release in run.of_type("kubernetes:helm.sh/v3:Release"):
         path = folder / "external-secrets-values.yaml"
         path.write_text(yaml.safe_dump(redact(release.inputs["values"]), sort_keys=True))
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(compare_table(runs, access_matrix(runs, iam_runs())))
         print(timeline_table(runs))
         return 0
-    pack_config = policy_checks.pack_config()
+    pack_config = policy_checks.pack_config(args.project_dir)
     findings = {run.stack: policy_checks.check(run, pack_config) for run in runs}
     if args.json:
         try:

@@ -9,6 +9,7 @@ authority (`components/guardrails.py`): read as committed, never written here.
 import importlib.util
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from offline.harness import PROJECT_DIR, ProgramRun
@@ -46,9 +47,9 @@ def resources_of(run: ProgramRun) -> list[Any]:
     ]
 
 
-def pack_config() -> dict[str, Any]:
-    """The pack's config as committed: the guardrail authority, never derived from the stack files."""
-    return json.loads(PACK_CONFIG.read_text())
+def pack_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The pack's config as committed in `project_dir`: the guardrail authority, never derived from the stack files."""
+    return json.loads((project_dir / PACK_CONFIG.relative_to(PROJECT_DIR)).read_text())
 
 
 def check(run: ProgramRun, config: dict[str, Any]) -> list[tuple[Any, str]]:

@@ -70,6 +70,12 @@ class Resource:
         """Rules read the stack from the URN (`urn:pulumi:<stack>::…`), the same under the pack and the plan."""
         return self.urn.split("::")[0].removeprefix("urn:pulumi:")
 
+    @property
+    def stack_file(self) -> str:
+        """The stack file that set what a rule refuses: the IAM program's own (its project `<name>-iam`) is in iam/."""
+        project = self.urn.split("::")[1] if self.urn.count("::") >= 2 else ""
+        return f"{'iam/' if project.endswith('-iam') else ''}Pulumi.{self.stack}.yaml"
+
 
 @dataclass(frozen=True)
 class Context:
@@ -190,28 +196,37 @@ def _identifiers_used(r: Resource) -> dict[str, str]:
 
 
 def neighbours_refused(r: Resource, ctx: Context) -> list[str]:
-    """Nothing sits in a compartment, cluster or namespace the authority gives another environment
-    (and not this one too), and no operator is installed on a cluster another environment installs them on."""
+    """A resource sits only in the compartment, cluster and namespace the authority gives its own stack: an
+    allow-list (a compartment nobody lists may be nested in production's, where production's statements apply
+    too); a Kubernetes resource whose provider names no cluster is refused, since nothing tells whose cluster
+    it is on; and no operator is installed on a cluster another environment installs them on."""
     used = _identifiers_used(r)
-    if not used:
+    unknown_cluster = r.type.startswith("kubernetes:") and "clusterId" not in used
+    if not used and not unknown_cluster:
         return []
     own = _own_environment(r, ctx)
     if own is None:
         return _unconfigured(r)
     problems = []
+    if unknown_cluster:
+        problems.append(
+            f"{r.name}: its Kubernetes provider names no cluster (clusterIdentifier), so nothing shows it is "
+            f"{r.stack}'s cluster {own.get('clusterId')} ({AUTHORITY}): give the provider cluster_identifier "
+            "(components/providers.py)"
+        )
+    for key, value in used.items():
+        if value != own.get(key):
+            owners = sorted(env for env, theirs in ctx.environments.items() if env != r.stack and theirs.get(key) == value)
+            whose = f" is {' and '.join(owners)}'s, and" if owners else ""
+            problems.append(
+                f"{r.name}: its {_OWNED[key]} {shown(value)}{whose} the guardrail authority ({AUTHORITY}) allows "
+                f"{r.stack} only {own.get(key)}: fix {r.stack_file}"
+            )
     for env, theirs in sorted(ctx.environments.items()):
-        if env == r.stack:
-            continue
-        for key, value in used.items():
-            if value == theirs.get(key) and value != own.get(key):
-                problems.append(
-                    f"{r.name}: its {_OWNED[key]} {value} is {env}'s in the guardrail authority ({AUTHORITY}); "
-                    f"{r.stack}'s is {own.get(key)}: fix Pulumi.{r.stack}.yaml"
-                )
-        if r.type == RELEASE and used.get("clusterId") == theirs.get("clusterId") and theirs.get("installsOperators"):
+        if env != r.stack and r.type == RELEASE and used.get("clusterId") == theirs.get("clusterId") and theirs.get("installsOperators"):
             problems.append(
                 f"{r.name}: {env} installs the operators on cluster {used['clusterId']} ({AUTHORITY}); a second "
-                f"release collides with the first's cluster-wide objects: fix Pulumi.{r.stack}.yaml"
+                f"release collides with the first's cluster-wide objects: fix {r.stack_file}"
             )
     return problems
 
@@ -303,8 +318,8 @@ RULES: tuple[Rule, ...] = (
          iam_statements_isolated, configured=True),
     Rule("sync-namespaced", "ExternalSecrets and stores live in the environment's namespace; no cluster store.",
          "mandatory", sync_stays_in_namespace, configured=True),
-    Rule("neighbours-refused", "Nothing sits in another environment's compartment, cluster or namespace, as the "
-         "guardrail authority assigns them; one operator install per cluster.", "mandatory", neighbours_refused,
+    Rule("neighbours-refused", "Everything sits in its own environment's compartment, cluster and namespace, as "
+         "the guardrail authority assigns them, on a cluster its provider names; one operator install per cluster.", "mandatory", neighbours_refused,
          configured=True),
     Rule("production-protected", "Production vault, key and secrets are protected.", "mandatory",
          production_is_protected),

@@ -15,6 +15,9 @@ from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_iam_st
 from tests.test_typecheck import PYRIGHT_RUN, start_pyright, test_pyright_finds_no_errors
 
 PINNED_TODAY = date(2027, 9, 1)
+# An OCID the guardrail authority lists for nobody: in a real tenancy, e.g. a compartment created inside
+# production's (OCI policies written `in compartment id <production>` apply to its subcompartments too).
+UNLISTED_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaachildcompartmentofproduction0000000000000000000000"
 # What each stack's last update exported a year before: JWT generation 3 signing and key version 3
 # current, with generation 4 published, so that the update on PINNED_TODAY is a rotation where the
 # stack rotates (three JWT generations in every Secret, a new KeyVersion) and a quiet update where not.

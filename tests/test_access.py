@@ -23,8 +23,10 @@ from offline.access import (
     policy_statements,
 )
 from components.iam_settings import IAM_PROJECT
-from offline.access import IAM_ADMINISTRATORS, THROUGH_THE_CLUSTER, WRITING_POLICIES
-from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_iam_stack, stack_file_config
+from offline.access import DELETIONS, IAM_ADMINISTRATORS, THROUGH_THE_CLUSTER, THROUGH_THE_SECRET_CONFIG, WRITING_POLICIES
+from components.naming import DEFAULT_SERVICES, PROJECT
+from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_iam_stack, run_program, stack_file_config
+from tests.conftest import PINNED_TODAY
 from offline.report import ARCHITECTURE, compare_table, people_table, render_docs, tier_statements
 
 WORKLOAD = Principal("workload", "ns-a", "sa-a", "cluster-a")
@@ -124,17 +126,21 @@ def test_statements_outside_the_grammar_are_errors_not_blocks(statement):
 
 # What the product promises, written out here independently of the tier data:
 # role -> (read values, write new versions, delete vault/key/secrets) on its own environment.
+ALL = frozenset(DELETIONS)
 PROMISED = {
     ("production", "sync"): Access(True, False, frozenset()),
     ("production", "admin"): Access(False, True, frozenset()),
-    ("production", "deployer"): Access(False, True, frozenset()),
+    # Rotation retires JWT generations, and a name pattern cannot tell a retired one from a live one.
+    ("production", "deployer"): Access(False, True, frozenset({"JWT generations"})),
     ("staging", "sync"): Access(True, False, frozenset()),
-    ("staging", "admin"): Access(True, True, frozenset({"vault", "key", "secrets"})),
+    ("staging", "admin"): Access(True, True, ALL),
     ("staging", "readers"): Access(True, False, frozenset()),
-    ("staging", "deployer"): Access(False, True, frozenset({"vault", "key", "secrets"})),
+    ("staging", "deployer"): Access(False, True, ALL),
     ("development", "sync"): Access(True, False, frozenset()),
-    ("development", "admin"): Access(True, True, frozenset({"vault", "key", "secrets"})),
-    ("development", "deployer"): Access(False, True, frozenset({"vault", "key", "secrets"})),
+    ("development", "admin"): Access(True, True, ALL),
+    ("development", "deployer"): Access(False, True, ALL),
+    # No IAM grant from the IAM program; the stack's passphrase is a chain (THROUGH_THE_SECRET_CONFIG).
+    **{(stack, "preview"): NO_ACCESS for stack in STACKS},
 }
 
 
@@ -162,7 +168,8 @@ def test_a_cell_is_blocked_only_when_no_chain_reaches_it(stack_runs, iam_runs, c
     matrix = access_matrix(*both(stack_runs, iam_runs))
     [deployer] = [i for i in matrix.rows if i.environment == "production" and i.role == "deployer"]
     assert matrix.rows[deployer]["production"].read is False
-    assert matrix.chains[deployer, "production"] == [THROUGH_THE_CLUSTER] and not matrix.blocked(deployer, "production")
+    assert matrix.chains[deployer, "production"] == [THROUGH_THE_SECRET_CONFIG, THROUGH_THE_CLUSTER]
+    assert not matrix.blocked(deployer, "production")
     assert "not read Secrets" in THROUGH_THE_CLUSTER.closed_by and "platform team" in THROUGH_THE_CLUSTER.closed_by
     for identity in matrix.rows:
         for owner in STACKS:
@@ -170,7 +177,47 @@ def test_a_cell_is_blocked_only_when_no_chain_reaches_it(stack_runs, iam_runs, c
                 assert matrix.blocked(identity, owner), (identity.label, owner)
     plan.matrix_command(*both(stack_runs, iam_runs))
     out = capsys.readouterr().out
-    assert "✅ write; 🔗 read (chain 2)" in out and "🔗 read, write, delete (chain 1)" in out
+    assert "✅ write, delete JWT generations; 🔗 read (chain 2); 🔗 read (chain 3)" in out
+    assert "🔗 read, write, delete (chain 1)" in out
+
+
+def test_a_ci_job_holding_the_passphrase_reads_the_database_urls_until_they_are_adopted(stack_runs, iam_runs):
+    """A compromised production deploy job, or production's read-only preview job: both hold the stack's passphrase
+    and decrypt its secret config (the database URLs) to run the program, whatever their IAM and Kubernetes rights.
+    Each row shows that chain on its own environment only, with what closes it: URLs adopted (administrators
+    created the secrets), so that none is in the config; a stack adopting every URL has no such chain."""
+    matrix = access_matrix(*both(stack_runs, iam_runs))
+    for stack in STACKS:
+        for role in ("deployer", "preview"):
+            [identity] = [i for i in matrix.rows if i.environment == stack and i.role == role]
+            assert THROUGH_THE_SECRET_CONFIG in matrix.chains[identity, stack], (stack, role)
+            assert all(matrix.blocked(identity, other) for other in STACKS if other != stack)
+    assert "adopt.databaseUrlSecrets" in THROUGH_THE_SECRET_CONFIG.closed_by
+    production = stack_runs["production"]
+    adopted = {"vaultId": "ocid1.vault.oc1.eu-frankfurt-1.aaaaaaaaadopted",
+               "managementEndpoint": "https://aaaaaaaa-management.kms.eu-frankfurt-1.oraclecloud.com",
+               "keyId": "ocid1.key.oc1.eu-frankfurt-1.aaaaaaaaadopted",
+               "databaseUrlSecrets": {s: f"ocid1.vaultsecret.oc1.eu-frankfurt-1.aaaaaaaa{i}" for i, s in enumerate(DEFAULT_SERVICES)}}
+    config = {**production.config, f"{PROJECT}:adopt": adopted}
+    closed = run_program("production", config, {}, today=PINNED_TODAY)
+    matrix = access_matrix([closed, *(stack_runs[s] for s in STACKS if s != "production")], [iam_runs[s] for s in STACKS])
+    for role in ("deployer", "preview"):
+        [identity] = [i for i in matrix.rows if i.environment == "production" and i.role == role]
+        assert THROUGH_THE_SECRET_CONFIG not in matrix.chains.get((identity, "production"), []), role
+
+
+def test_the_strict_deployers_cell_shows_the_jwt_generations_it_may_delete(stack_runs, iam_runs):
+    """A compromised production deploy job may schedule the deletion of every JWT generation, the signing one
+    included (`/*.jwt-secret*/` in components/presets.py `_deploy`, which rotation needs): the matrix evaluates
+    deletion per kind of secret, so production's deployer cell says 'delete JWT generations', not ❌, and the
+    database URLs, the vault and the key stay out of its reach."""
+    matrix = access_matrix(*both(stack_runs, iam_runs))
+    [deployer] = [i for i in matrix.rows if i.environment == "production" and i.role == "deployer"]
+    [production] = [e for e in matrix.environments if e.name == "production"]
+    statements = policy_statements(iam_runs.values())
+    assert can(statements, deployer.principals, "ScheduleSecretDeletion", production.with_secret("jwt-secret"))
+    assert matrix.rows[deployer]["production"].deletes == frozenset({"JWT generations"})
+    assert matrix.rows[deployer]["production"].render() == "write, delete JWT generations"
 
 
 def test_a_deployer_granted_iam_shows_the_chain(stack_runs, iam_runs):
@@ -207,7 +254,7 @@ def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs, ia
     statements = policy_statements(iam)
     environments = {e.name: e for e in matrix.environments}
     for identity, cells in matrix.rows.items():
-        if identity.role in ("sync", "iamAdmin"):
+        if identity.role in ("sync", "iamAdmin", "preview"):
             continue
         own = environments[identity.environment]
         if identity.role != "deployer":

@@ -12,18 +12,21 @@ from pathlib import Path
 
 import yaml
 
-from bench.benchmark import readme_commands
+from offline.doc_commands import readme_commands
 from offline.harness import PROJECT_DIR
 
 LOCKS = sorted(p for p in PROJECT_DIR.glob("**/uv.lock") if ".venv" not in p.parts)
 
 
 def test_ci_runs_the_readmes_test_command_verbatim():
-    """What CI runs is exactly what a new user is told to run."""
-    plan, tests = readme_commands()
-    ci = (PROJECT_DIR / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert ci == tests
-    assert "uv run --locked --group test" in tests and "uv run --locked python -m offline.plan" in plan
+    """What CI runs is exactly what a new user is told to run; both install uv only when it is missing."""
+    plan, tests = readme_commands(PROJECT_DIR)
+    assert (PROJECT_DIR / ".ci" / "run").read_text().rstrip().endswith("\n" + tests)
+    assert "uv run --locked --group test python -m pytest" in tests and "uv run --locked python -m offline.plan all" in plan
+    setup = "test -x .tools/bin/uv || python3.11 -m pip install -q --target .tools uv=="
+    assert plan.startswith(setup) and tests.startswith(setup) and "--upgrade" not in plan + tests
+    test_group = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["dependency-groups"]["test"]
+    assert plan.startswith(setup + next(d for d in test_group if d.startswith("uv==")).removeprefix("uv==") + "\n"), "one uv version"
 
 
 def test_every_dependency_is_pinned_and_every_locked_package_hashed():

@@ -7,7 +7,6 @@ is dropped, as GitHub's sanitizer does: what is left is what a reviewer sees.
 
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path

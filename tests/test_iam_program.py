@@ -10,6 +10,7 @@ from components import guardrails
 from components.iam_settings import IAM_PROJECT
 from components.settings_errors import SettingsError
 from offline.harness import IAM_DIR, STACKS, run_iam_stack, stack_file_config
+from tests.conftest import UNLISTED_COMPARTMENT
 
 P = f"{IAM_PROJECT}:"
 
@@ -44,9 +45,14 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], list[str]]] = [
     ("environment is not the stack", "staging", iam_setting("environment", "production"),
      [f"{P}environment = \"production\"", "must equal the stack name 'staging'", "(or edit iam/Pulumi.staging.yaml)"]),
     ("a neighbour's compartment", "staging", iam_setting("compartmentId", production("compartmentId")),
-     [f"{P}compartmentId", "is production's compartment in the guardrail authority"]),
+     [f"{P}compartmentId", "is production's, and the guardrail authority policy/config.json allows staging only its own "
+      "compartment", "(or edit iam/Pulumi.staging.yaml)"]),
+    # A compartment nobody lists (one nested in production's, say) is refused as well: an allow-list.
+    ("a compartment the authority gives nobody", "staging", iam_setting("compartmentId", UNLISTED_COMPARTMENT),
+     [f"{P}compartmentId = \"{UNLISTED_COMPARTMENT[:40]}", "allows staging only its own compartment"]),
     ("a neighbour's cluster", "development", iam_setting("kubernetes.clusterId", production("kubernetes.clusterId")),
-     [f"{P}kubernetes.clusterId", "is production's cluster in the guardrail authority"]),
+     [f"{P}kubernetes.clusterId", "is production's, and the guardrail authority policy/config.json allows development only "
+      "its own cluster"]),
     ("a neighbour's namespace", "staging", iam_setting("kubernetes.namespace", "ecommerce-production"),
      [f"{P}kubernetes.namespace", "belongs to production"]),
 ]

@@ -12,6 +12,7 @@ from components.naming import DEFAULT_SERVICES, PROJECT
 from offline.access import FAMILIES, TARGET_VARIABLES, VERBS, Environment, access_matrix, can, parse
 from offline.harness import IAM_DIR, PROJECT_DIR, STACKS, ProgramRun, run_stack, stack_file_config
 from tests.conftest import PINNED_TODAY, ROTATED_BEFORE
+from offline.doc_commands import doc_files
 
 POLICY = "oci:Identity/policy:Policy"
 
@@ -184,7 +185,7 @@ IAM_RESOURCE_TYPE = {
     "oci:Ons/subscription:Subscription": "ons-subscriptions",
     "oci:Events/rule:Rule": "cloudevents-rules",
 }
-PREVIEW_USER = "    Allow group 'Default'/'ecommerce-preview' to read "
+PREVIEW_USER = "Allow group 'Default'/'ecommerce-preview' to read "
 
 
 def with_every_kind_of_resource(stack: str) -> ProgramRun:
@@ -216,6 +217,6 @@ def test_the_deployer_manages_and_the_preview_user_reads_every_kind_of_resource(
     assert registered <= set(IAM_RESOURCE_TYPE), f"unmapped OCI types: {registered - set(IAM_RESOURCE_TYPE)}"
     needed = {IAM_RESOURCE_TYPE[t] for t in registered}
     assert needed - granted(deployer_statements(iam_runs[stack]), "manage") == set()
-    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").splitlines()
+    readme = [line for path in doc_files(PROJECT_DIR) for line in path.read_text(encoding="utf-8").splitlines()]
     preview_user = {line.removeprefix(PREVIEW_USER).split(" ")[0] for line in readme if line.startswith(PREVIEW_USER)}
     assert needed - preview_user == set()

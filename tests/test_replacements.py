@@ -7,6 +7,10 @@ program never updates: docs/rotation.md), must be a fixed setting the guard refu
 """
 
 import copy
+import hashlib
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from components.settings import StackSettings
 from components.settings_errors import SettingsError
 from components.stack_config import load_stack_settings, project_keys
 from offline.harness import ProgramRun, run_program, stack_file_config, unwrap_secrets
+from offline.policy_checks import PACK_CONFIG
 from offline.replacements import KEY, RELEASE, SECRET, VAULT, at, replace_forcing
 from tests.conftest import PINNED_TODAY
 
@@ -104,9 +109,27 @@ def with_setting(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]
     return changed
 
 
+_AUTHORITIES = tempfile.TemporaryDirectory()
+
+
+def authority_for(config: dict[str, Any]) -> Path:
+    """The guardrail authority moved first to where `config` puts staging (a reviewed change of policy/config.json,
+    which accepts only an environment's own compartment, cluster and namespace)."""
+    k = config[P + "kubernetes"]
+    own = {"compartmentId": config[P + "compartmentId"], "clusterId": k["clusterId"],
+           "namespace": k.get("namespace", "ecommerce-staging")}
+    authority = json.loads(PACK_CONFIG.read_text())
+    for entry in authority.values():
+        entry["environments"]["staging"] = {**entry["environments"]["staging"], **own}
+    path = Path(_AUTHORITIES.name) / f"{hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()}.json"
+    path.write_text(json.dumps(authority))
+    return path
+
+
 def staging(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
     services = config.get(P + "services", DEFAULT_SERVICES)
-    return run_program("staging", config, {s: "<url>" for s in services}, today=PINNED_TODAY, **kwargs)
+    return run_program("staging", config, {s: "<url>" for s in services}, today=PINNED_TODAY,
+                       authority=authority_for(config), **kwargs)
 
 
 def updated_generations(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:

@@ -13,8 +13,9 @@ import yaml
 from components.naming import DEFAULT_SERVICES, PROJECT
 from components.settings_errors import SettingsError
 from components.stack_config import CLOCK_VARIABLE
+from offline.doc_commands import doc_files
 from offline.harness import PROJECT_DIR, run_program, stack_file_config
-from tests.conftest import PINNED_TODAY
+from tests.conftest import PINNED_TODAY, UNLISTED_COMPARTMENT
 
 P = f"{PROJECT}:"
 URL = "postgres://orders:hunter2-secret@db:5432/orders"
@@ -81,7 +82,19 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}kubernetes.namespace = \"ecommerce-production\"", "belongs to production"]),
     ("another environment's compartment", "staging",
      lambda c: c.update({P + "compartmentId": stack_file_config("production")[P + "compartmentId"]}), None,
-     [f"{P}compartmentId", "is production's compartment in the guardrail authority policy/config.json; staging's is"]),
+     [f"{P}compartmentId", "is production's, and the guardrail authority policy/config.json allows staging only its own "
+      "compartment, ocid1.compartment.oc1..aaaaaaaaplaceholderecommercestaging", "(or edit Pulumi.staging.yaml)"]),
+    # An OCID nobody lists, e.g. a compartment nested in production's, where every `in compartment id <production>`
+    # statement applies too: only staging's own entry is accepted, not "anything but a neighbour's".
+    ("a compartment the authority gives nobody", "staging", setting("compartmentId", UNLISTED_COMPARTMENT), None,
+     [f"{P}compartmentId = \"{UNLISTED_COMPARTMENT[:40]}", "allows staging only its own compartment"]),
+    # `$` matches before a final newline: the OCID shape and the authority compare the whole value.
+    ("a neighbour's compartment with a trailing newline", "staging",
+     lambda c: c.update({P + "compartmentId": stack_file_config("production")[P + "compartmentId"] + "\n"}), None,
+     [f"{P}compartmentId", "must be an OCID of a compartment"]),
+    ("a neighbour's cluster with a trailing newline", "staging",
+     setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"] + "\n"), None,
+     [f"{P}kubernetes.clusterId", "must be an OCID of a cluster"]),
     ("a key rotating less often than the authority allows", "staging", setting("keyRotation.intervalDays", 200), None,
      [f"{P}keyRotation.intervalDays = 200", "policy/config.json allows staging at most 180 days"]),
     ("missing database URLs", "staging", lambda c: None,
@@ -99,12 +112,14 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], None], dict[str, str] | N
      [f"{P}kubernetes.installOperator = \"sometimes\"", "must be true or false"]),
     ("a neighbour on production's cluster", "staging",
      setting("kubernetes.clusterId", stack_file_config("production")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.clusterId", "is production's cluster in the guardrail authority policy/config.json"]),
+     [f"{P}kubernetes.clusterId", "is production's, and the guardrail authority policy/config.json allows staging only "
+      "its own cluster"]),
     ("unknown allowReplacement entry", "staging", setting("allowReplacement", ["homeRegion"]), None,
      [f"{P}allowReplacement.0 = \"homeRegion\"", "'vaultType'"]),
     ("strict tier on another stack's cluster", "production",
      setting("kubernetes.clusterId", stack_file_config("staging")[P + "kubernetes"]["clusterId"]), None,
-     [f"{P}kubernetes.clusterId", "is staging's cluster in the guardrail authority", "production's is"]),
+     [f"{P}kubernetes.clusterId", "is staging's, and the guardrail authority", "allows production only its own cluster, "
+      "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaplaceholderecommerceproductioncluster"]),
 ]
 
 
@@ -216,8 +231,8 @@ def secret_values_on_the_command_line(text: str) -> list[str]:
 
 
 def test_no_secret_is_ever_passed_as_a_command_line_argument():
-    """The README and the program's own messages set secrets by prompt or standard input only."""
-    readme = (PROJECT_DIR / "README.md").read_text()
+    """The README, docs/ and the program's own messages set secrets by prompt or standard input only."""
+    readme = "\n".join(path.read_text() for path in doc_files(PROJECT_DIR))
     assert "pulumi config set --secret" in readme
     assert secret_values_on_the_command_line(readme) == []
     with pytest.raises(SettingsError) as refused:

@@ -101,6 +101,9 @@ def test_the_docs_generator_reports_a_yaml_syntax_error_the_same_way(tmp_path, c
     folder, _ = broken_copy(tmp_path)
     for name in ("Pulumi.production.yaml", "Pulumi.development.yaml", "__main__.py"):
         shutil.copy(PROJECT_DIR / name, folder)
+    # A checkout brings its own guardrail authority, which the program reads.
+    (folder / "policy").mkdir()
+    shutil.copy(PROJECT_DIR / "policy" / "config.json", folder / "policy")
     assert report.main(["--project-dir", str(folder)]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: Pulumi.staging.yaml has 1 problem(s)") and "not valid YAML" in error

@@ -1,6 +1,7 @@
 """The GitHub workflows, read by independent checkers (GitHub's workflow schema, zizmor, shellcheck)
 and checked against the program, the locks and the credential rules they must keep."""
 
+import fnmatch
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ from typing import Any
 import yaml
 
 from components.stack_config import CLOCK_VARIABLE, today_from
-from offline.harness import PROJECT_DIR
+from offline.harness import PROJECT_DIR, STACKS
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))
@@ -378,3 +379,96 @@ def test_a_stack_with_its_own_kubeconfig_skips_the_oci_cli_one(tmp_path):
             kubernetes["context"] = None
         code, output = kubeconfig_step(tmp_path / absent)
         assert code == 0 and "uses its secret kubeconfig" in output
+
+
+# --- who reviews what the IAM job runs with IAM-administrator credentials ------------------------------------
+
+
+def owners_of(path: str) -> list[str]:
+    """The owners .github/CODEOWNERS gives `path`: GitHub's rule, the last matching pattern wins (only the
+    anchored file and folder forms are used in this repository)."""
+    found: list[str] = []
+    for line in (PROJECT_DIR / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            pattern, *owners = line.split()
+            anchored = pattern.lstrip("/")
+            if (anchored.endswith("/") and path.startswith(anchored)) or fnmatch.fnmatch(path, anchored):
+                found = owners
+    return found
+
+
+def iam_job_files() -> list[str]:
+    """Every file of this repository the IAM job executes with IAM-administrator credentials: iam/__main__.py and
+    the modules of this repository it imports, as the interpreter loads them (transitively), the locked
+    dependencies, and the policy pack's code, which the same job runs."""
+    code = (
+        "import ast, json, sys, importlib; root = sys.argv[1]; sys.path.insert(0, root);"
+        "tree = ast.parse(open(root + '/iam/__main__.py').read());"
+        "[importlib.import_module(n.module) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module];"
+        "[importlib.import_module(a.name) for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names];"
+        "print(json.dumps([getattr(m, '__file__', None) or '' for m in list(sys.modules.values())]))"
+    )
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code, str(PROJECT_DIR)], capture_output=True, text=True,
+                                       check=True).stdout)
+    root = f"{PROJECT_DIR}/"
+    mine = {f.removeprefix(root) for f in loaded if f.startswith(root) and "/.venv/" not in f}
+    # The pack's code; its config, the guardrail authority, is data the security/platform team alone approves.
+    pack = {f"policy/{p.name}" for p in (PROJECT_DIR / "policy").iterdir() if p.is_file() and p.name != "config.json"}
+    assert "components/presets.py" in mine and "components/naming.py" in mine  # the import walk found the grants
+    return sorted({"iam/__main__.py", *mine, "pyproject.toml", "uv.lock", *pack})
+
+
+def test_every_file_the_iam_job_runs_is_reviewed_by_the_iam_administrators():
+    """A deployer with repository write opens a pull request adding `Grant("read", "secret-bundles")` to `_deploy`
+    (components/presets.py), widening a name pattern in components/naming.py, or adding a dependency to uv.lock:
+    iam.yml would apply it with IAM-administrator credentials. Every file that job executes needs the IAM
+    administrators' review (CODEOWNERS), not only iam/."""
+    assert [f for f in iam_job_files() if "@ecommerce/iam-admins" not in owners_of(f)] == []
+
+
+def test_what_enforces_the_guardrails_is_reviewed_like_the_authority():
+    """The guardrails are as strong as their least-reviewed enforcer: the authority, the pack's rules (e.g.
+    `neighbours_refused` returning []) and the program's check of the authority (components/guardrails.py,
+    check_owned in components/settings.py) all need the security/platform team's review."""
+    enforcers = ["policy/config.json", *(f"policy/{p.name}" for p in (PROJECT_DIR / "policy").iterdir() if p.is_file()),
+                 "components/guardrails.py", "components/settings.py", ".github/CODEOWNERS"]
+    assert [f for f in enforcers if "@ecommerce/security-platform" not in owners_of(f)] == []
+
+
+def test_the_iam_workflow_runs_when_anything_it_runs_changes():
+    """A change to anything the IAM job runs (naming's patterns, the settings' checks, uv.lock) lands on main:
+    iam.yml's `paths` must start it, so that its preview shows that change alone rather than mixed into the next,
+    unrelated IAM change."""
+    paths = load("iam.yml")[True]["push"]["paths"]  # YAML 1.1 reads the key `on` as True
+    files = [*iam_job_files(), ".github/workflows/iam.yml"]
+    assert [f for f in files if not any(fnmatch.fnmatch(f, p) for p in paths)] == []
+
+
+def test_the_iam_jobs_run_only_mains_code_in_environments_documented_main_only():
+    """`workflow_dispatch` lets anyone with write access run iam.yml on a branch: its code would get the IAM
+    preview's passphrase, and its `up` would ask the IAM administrators to apply code CODEOWNERS never saw. Both
+    jobs run only on main, and docs/pipeline.md lists every iam-* environment with `main` as its only deployment
+    branch (the rule GitHub enforces), the update's with the IAM administrators as reviewers."""
+    iam = load("iam.yml")
+    assert all(job["if"] == "github.ref == 'refs/heads/main'" for job in iam["jobs"].values())
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]]
+            for line in (PROJECT_DIR / "docs" / "pipeline.md").read_text().splitlines()
+            if line.startswith("|") and "`iam-" in line.split("|")[1]]
+    named = {env.strip("` ") for row in rows for env in row[0].split(",")}
+    assert named == {f"iam-{s}{p}" for s in STACKS for p in ("", "-preview")}
+    assert all(row[3] == "`main`" for row in rows)
+    assert any("IAM administrators" in row[4] for row in rows if "-preview" not in row[0])
+
+
+def test_the_iam_stacks_state_is_where_no_deploying_job_writes():
+    """A compromised production deploy job holds read-write credentials for the deployers' state backend; were
+    the IAM stacks' state there, it could rewrite their checkpoints (record another policy's OCID as
+    `ecommerce-production-secrets-access`), which the IAM administrators' next update would then act on with their
+    credentials. The IAM jobs use a backend of their own, named by no other workflow."""
+    iam = load("iam.yml")["jobs"]
+    backend = "${{ vars.PULUMI_IAM_BACKEND_URL }}"
+    assert all(job["env"]["PULUMI_BACKEND_URL"] == backend for job in iam.values())
+    assert all(s["with"]["cloud-url"] == backend for job in iam.values() for s in job["steps"]
+               if s.get("uses", "").startswith("pulumi/actions@"))
+    assert load("pulumi-stack.yml")["jobs"]["pulumi"]["env"]["PULUMI_BACKEND_URL"] != backend
+    assert [w.name for w in WORKFLOWS if w.name != "iam.yml" and "PULUMI_IAM_BACKEND_URL" in w.read_text()] == []
