@@ -5,8 +5,9 @@ otherwise grant itself the values it must never read. This component, run by the
 (`iam/__main__.py`) in the tenancy's home region, writes into the environment's compartment:
 
 - `ecommerce-<env>-secrets-access`: the sync identity's reads (its services' secrets only, by
-  name) and each named group's tier;
-- `ecommerce-<env>-deployer`: what the environment's `pulumi up` needs, and no IAM;
+  name), a standby cluster's (the same, only in the replica region) and each named group's tier;
+- `ecommerce-<env>-deployer`: what the environment's `pulumi up` needs (with disasterRecovery, the
+  secrets' replication too), and no IAM;
 - `ecommerce-<env>-events-delivery`: the Events service may publish to the environment's topic;
 - optionally `ecommerce-<env>-secrets-deny`: Deny statements for every other workload, apart,
   because once Deny policies are enabled only administrators may change a policy holding one.
@@ -24,7 +25,7 @@ from pulumi import ResourceOptions
 from components import iam, notifications
 from components.iam_settings import IamStackSettings
 from components.naming import child_name, deny_policy_name, deployer_policy_name, events_policy_name, policy_name
-from components.presets import TIERS, RoleName
+from components.presets import REPLICATION, TIERS, RoleName
 
 IAM_COMPONENT_TYPE = "ecommerce:security:EnvironmentIam"
 
@@ -37,9 +38,15 @@ class PolicySpec:
     statements: list[str]
 
 
-def sync_identity(s: IamStackSettings) -> iam.SyncIdentity:
+def sync_identities(s: IamStackSettings) -> list[iam.SyncIdentity]:
+    """The environment's sync identity, and its standby cluster's, which reads only in the replica region."""
     k = s.kubernetes
-    return iam.SyncIdentity(cluster_id=k.cluster_id, namespace=k.namespace, service_account=k.service_account)
+    found = [iam.SyncIdentity(cluster_id=k.cluster_id, namespace=k.namespace, service_account=k.service_account)]
+    recovery = s.disaster_recovery
+    if recovery and recovery.standby:
+        w = recovery.standby
+        found.append(iam.SyncIdentity(w.cluster_id, w.namespace, w.service_account, region=recovery.region_key()))
+    return found
 
 
 def role_statements(s: IamStackSettings, role: RoleName) -> list[str]:
@@ -50,14 +57,20 @@ def role_statements(s: IamStackSettings, role: RoleName) -> list[str]:
 
 def policy_specs(s: IamStackSettings) -> list[PolicySpec]:
     env = s.environment
-    access = iam.sync_statements(sync_identity(s), s.compartment_id, s.services) + [
+    access = [
+        statement for identity in sync_identities(s) for statement in iam.sync_statements(identity, s.compartment_id, s.services)
+    ] + [
         statement for role in s.iam.role_groups() if role != "deployer" for statement in role_statements(s, role)
     ]
+    deployer = role_statements(s, "deployer")
+    if s.disaster_recovery:
+        group = iam.group_subject(s.iam.identity_domain, s.iam.deployer_group)
+        deployer += iam.grant_statements(REPLICATION, group, s.compartment_id)
     specs = [
         PolicySpec("secrets-access", policy_name(env),
                    f"Who may read and manage the {env} secrets ({s.iam.tier} tier; IAM program)", access),
         PolicySpec("deployer", deployer_policy_name(env),
-                   f"What the {env} deployment needs; no IAM (IAM program)", role_statements(s, "deployer")),
+                   f"What the {env} deployment needs; no IAM (IAM program)", deployer),
         PolicySpec("events-delivery", events_policy_name(env),
                    f"The Events service may publish {env}'s events to its topic (IAM program)",
                    notifications.delivery_statements(s.compartment_id)),
@@ -65,7 +78,7 @@ def policy_specs(s: IamStackSettings) -> list[PolicySpec]:
     if s.iam.deny_other_workloads:
         specs.append(PolicySpec("secrets-deny", deny_policy_name(env),
                                 f"Keeps every other workload away from the {env} secrets (IAM program)",
-                                iam.deny_statements(sync_identity(s), s.compartment_id)))
+                                iam.deny_statements(sync_identities(s), s.compartment_id)))
     return specs
 
 

@@ -12,6 +12,10 @@ secret; what a setting may replace is decided by `components/replacement_guard.p
 child waits for that guard's verdict. What rotates (the key's versions, the JWT generations and the
 ExternalSecrets naming them) is declared from the same read of the deployed state, which holds the
 rotation clock (components/rotation.py).
+
+With `disasterRecovery`, a second vault and key in the replica region (rotated on the same clock), every
+secret replicated there, and on a standby cluster the same namespace, store and ExternalSecrets reading
+the replicas (docs/disaster-recovery.md).
 """
 
 import base64
@@ -40,7 +44,7 @@ from components.naming import (
 from components.providers import Providers
 from components.replacement_guard import DeployedState, Replaced, unprotected
 from components.rotation import key_version_name
-from components.settings import StackSettings
+from components.settings import KubernetesSettings, StackSettings
 from components.vault_endpoint import after_vault_created
 
 # OCI's own template for a generated passphrase, set explicitly so that what the provider reads
@@ -62,6 +66,8 @@ class EnvironmentVaultArgs:
 class EnvironmentVault(pulumi.ComponentResource):
     vault_id: Output[str]
     key_id: Output[str]
+    recovery_vault_id: Output[str] | None
+    recovery_key_id: Output[str] | None
     management_endpoint: Output[str]
     secret_ids: Output[dict[str, str]]
     namespace: Output[str]
@@ -80,47 +86,43 @@ class EnvironmentVault(pulumi.ComponentResource):
         lifted = unprotected(s)
         in_region = args.providers.region
 
-        vault = oci.kms.Vault(
-            child_name(name, "vault"),
-            compartment_id=s.compartment_id,
-            display_name=vault_name(env),
-            vault_type=s.vault_type,
-            freeform_tags=tags,
-            opts=self.child_options(
-                in_region,
-                protect="vault" not in lifted,
-                import_=s.adopt.vault_id,
-                hooks=pulumi.ResourceHookBinding(
-                    after_create=[pulumi.ResourceHook(f"{name}-wait-for-management-endpoint", after_vault_created)]
-                ),
-            ),
-        )
-        schedule = s.key_schedule()
-        native = schedule.method == "native"
+        wait_for_endpoint = pulumi.ResourceHook(f"{name}-wait-for-management-endpoint", after_vault_created)
         key_resource = child_name(name, "key")
-        key = oci.kms.Key(
-            key_resource,
-            compartment_id=s.compartment_id,
-            display_name=key_name(env),
-            management_endpoint=vault.management_endpoint,
-            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=32),
-            protection_mode=s.key_protection_mode,
-            is_auto_rotation_enabled=native,
-            auto_key_rotation_details=(
-                oci.kms.KeyAutoKeyRotationDetailsArgs(rotation_interval_in_days=schedule.interval_days)
-                if native
-                else None
-            ),
-            freeform_tags=tags | schedule.tags(),
-            opts=self.child_options(in_region, protect="key" not in lifted, import_=s.adopt.key_import_id()),
+        vault, key = self._vault_and_key(
+            name, (), s, s.vault_type, in_region, tags, wait_for_endpoint,
+            protect_vault="vault" not in lifted, protect_key="key" not in lifted,
+            import_vault=s.adopt.vault_id, import_key=s.adopt.key_import_id(),
         )
-        secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags)
+        recovery = s.disaster_recovery
+        replicas: tuple[oci.kms.Vault, oci.kms.Key] | None = None
+        if recovery is not None:
+            assert args.providers.recovery_region is not None  # environment_providers makes one with disasterRecovery
+            # The replicas' own vault and key in the second region: a replica is encrypted there with a key of
+            # that region (pulumi-oci SecretReplicationConfigReplicationTargetArgs: region, vault, key), so the
+            # replicas stay readable when the primary region's vault is not. Protected like the primary ones.
+            protect_replicas = "replicas" not in lifted
+            replicas = self._vault_and_key(
+                name, ("recovery",), s, recovery.vault_type, args.providers.recovery_region, tags, wait_for_endpoint,
+                protect_vault=protect_replicas, protect_key=protect_replicas,
+            )
+        secret_of = _SecretFactory(self, name, s, vault, key, in_region, tags, _replication(s, replicas))
         protect_urls = s.protect and "secrets" not in lifted
         urls = {service: secret_of.database_url(service, args.database_urls.get(service), protect_urls) for service in s.services}
 
         self.notification_topic_id = self._notifications(name, s, tags, in_region)
 
-        namespace, store = self._kubernetes_store(name, s, vault.id, args.providers.cluster, lifted)
+        # The clusters that sync this environment's secrets: its own, and a standby one in the replica region,
+        # which reads the replicas there (same names: OCI gives a replica its source's name and OCID,
+        # "Replicating Secrets"), so that a failover moves traffic, not secrets.
+        clusters = [_Cluster((), s.kubernetes, args.providers.cluster, s.region, vault.id,
+                             protect=s.protect and "namespace" not in lifted,
+                             protect_releases=s.protect and "operator" not in lifted)]
+        if recovery and recovery.standby and replicas and args.providers.standby_cluster:
+            clusters.append(_Cluster(("standby",), recovery.standby, args.providers.standby_cluster, recovery.region,
+                                     replicas[0].id,
+                                     protect=s.protect and "standby" not in lifted,
+                                     protect_releases=s.protect and "standby" not in lifted))
+        namespaces, stores = zip(*(self._kubernetes_store(name, s.environment, cluster) for cluster in clusters))
 
         def rotating(state: DeployedState) -> dict[str, Output[Any]]:
             """What the rotation clock decides, declared once the deployed state is read: the key's
@@ -128,16 +130,20 @@ class EnvironmentVault(pulumi.ComponentResource):
             the signing generation's secret id per logical path and the two rotation summaries,
             these only once everything that delivers the rotation exists (`delivered`)."""
             delivered: list[pulumi.Resource] = []
-            if state.key.clock.current > 0:
+            # The replicas' key rotates on the primary's clock: the same version number, in the same update.
+            rotated_keys = [(key_resource, vault, key, in_region)]
+            if replicas is not None and args.providers.recovery_region is not None:
+                rotated_keys.append((child_name(name, "recovery", "key"), *replicas, args.providers.recovery_region))
+            for resource_name, owner, rotated, provider in rotated_keys if state.key.clock.current > 0 else ():
                 delivered.append(oci.kms.KeyVersion(
-                    key_version_name(key_resource, state.key.clock.current),
-                    key_id=key.id,
-                    management_endpoint=vault.management_endpoint,
+                    key_version_name(resource_name, state.key.clock.current),
+                    key_id=rotated.id,
+                    management_endpoint=owner.management_endpoint,
                     # Deleting a KeyVersion destroys key material that older secret versions still
                     # need: when the next rotation replaces this resource, Pulumi only forgets it.
                     # protect must be False explicitly: it is inherited, and a protected resource
                     # could not even be dropped from state.
-                    opts=self.child_options(in_region, retain_on_delete=True, protect=False),
+                    opts=self.child_options(provider, retain_on_delete=True, protect=False),
                 ))
             generations = state.jwt.generations
             signing: dict[str, Output[str]] = {}
@@ -145,24 +151,25 @@ class EnvironmentVault(pulumi.ComponentResource):
                 jwts = {g: secret_of.jwt(service, g, s.secrets.jwt_length) for g in generations.kept}
                 signing[secret_path(env, service, "jwt-secret")] = jwts[generations.signing].id
                 delivered.extend(jwts.values())
-                manifest = manifests.external_secret(
-                    env, service, s.kubernetes.namespace, s.kubernetes.secret_store, s.kubernetes.refresh_interval,
-                    generations,
-                )
-                external = kubernetes.apiextensions.CustomResource(
-                    child_name(name, service, "external-secret"),
-                    api_version=manifest["apiVersion"],
-                    kind=manifest["kind"],
-                    metadata=manifest["metadata"],
-                    spec=manifest["spec"],
-                    # Waiting for the secrets lets the first sync succeed instead of failing and
-                    # backing off (the IAM program granted the sync identity's reads before the first
-                    # deployment); and a rotation's new generation exists before any Secret names it.
-                    opts=self.child_options(
-                        args.providers.cluster, depends_on=[store, urls[service], *jwts.values()]
-                    ),
-                )
-                delivered.append(external)
+                for cluster, store in zip(clusters, stores):
+                    manifest = manifests.external_secret(
+                        env, service, cluster.settings.namespace, cluster.settings.secret_store,
+                        cluster.settings.refresh_interval, generations, replicas=cluster.parts == ("standby",),
+                    )
+                    delivered.append(kubernetes.apiextensions.CustomResource(
+                        child_name(name, *cluster.parts, service, "external-secret"),
+                        api_version=manifest["apiVersion"],
+                        kind=manifest["kind"],
+                        metadata=manifest["metadata"],
+                        spec=manifest["spec"],
+                        # Waiting for the secrets lets the first sync succeed instead of failing and
+                        # backing off (the IAM program granted the sync identity's reads before the first
+                        # deployment); and a rotation's new generation exists before any Secret names it.
+                        # On the standby cluster, OCI may not have copied it yet: ESO retries until it has.
+                        opts=self.child_options(
+                            cluster.provider, depends_on=[store, urls[service], *jwts.values()]
+                        ),
+                    ))
             # The clock must not move unless the rotation reached the cluster. The engine keeps the
             # outputs a failed update registered (pulumi/pulumi pkg/resource/deploy/step_executor.go,
             # executeRegisterResourceOutputs: "If there was an error, we only replace outputs that have
@@ -183,13 +190,15 @@ class EnvironmentVault(pulumi.ComponentResource):
         jwt_ids = rotated.apply(lambda r: r["ids"])
         self.vault_id = vault.id
         self.key_id = key.id
+        self.recovery_vault_id = replicas[0].id if replicas else None
+        self.recovery_key_id = replicas[1].id if replicas else None
         self.management_endpoint = vault.management_endpoint
         self.secret_ids = Output.all(
             jwt_ids, Output.all(**{secret_path(env, service, "database-url"): url.id for service, url in urls.items()})
         ).apply(lambda ids: {**ids[1], **ids[0]})
         self.key_rotation = rotated.apply(lambda r: r["key"])
         self.jwt_rotation = rotated.apply(lambda r: r["jwt"])
-        self.namespace = namespace
+        self.namespace = namespaces[0]
         self.kubernetes_secrets = {service: kubernetes_secret_name(service) for service in s.services}
         # What each service's Deployment must carry so that Reloader restarts it when its Secret changes.
         self.reload_annotations = {service: dict(manifests.RELOADER_SEARCH) for service in s.services}
@@ -199,6 +208,8 @@ class EnvironmentVault(pulumi.ComponentResource):
                 "reload_annotations": self.reload_annotations,
                 "vault_id": self.vault_id,
                 "key_id": self.key_id,
+                "recovery_vault_id": self.recovery_vault_id,
+                "recovery_key_id": self.recovery_key_id,
                 "management_endpoint": self.management_endpoint,
                 "secret_ids": self.secret_ids,
                 "namespace": self.namespace,
@@ -235,53 +246,96 @@ class EnvironmentVault(pulumi.ComponentResource):
             import_=import_,
         )
 
-    def _kubernetes_store(
+    def _vault_and_key(
         self,
         name: str,
+        parts: tuple[str, ...],
         s: StackSettings,
-        vault_id: Output[str],
-        provider: kubernetes.Provider,
-        lifted: set[Replaced],
+        vault_type: str,
+        provider: oci.Provider,
+        tags: dict[str, str],
+        wait_for_endpoint: pulumi.ResourceHook,
+        *,
+        protect_vault: bool,
+        protect_key: bool,
+        import_vault: str | None = None,
+        import_key: str | None = None,
+    ) -> tuple[oci.kms.Vault, oci.kms.Key]:
+        """A vault and its AES-256 master key, rotating on the stack's key schedule."""
+        env = s.environment
+        vault = oci.kms.Vault(
+            child_name(name, *parts, "vault"),
+            compartment_id=s.compartment_id,
+            display_name=vault_name(env),
+            vault_type=vault_type,
+            freeform_tags=tags,
+            opts=self.child_options(
+                provider, protect=protect_vault, import_=import_vault,
+                hooks=pulumi.ResourceHookBinding(after_create=[wait_for_endpoint]),
+            ),
+        )
+        schedule = s.key_schedule()
+        native = schedule.method == "native"
+        key = oci.kms.Key(
+            child_name(name, *parts, "key"),
+            compartment_id=s.compartment_id,
+            display_name=key_name(env),
+            management_endpoint=vault.management_endpoint,
+            key_shape=oci.kms.KeyKeyShapeArgs(algorithm="AES", length=32),
+            protection_mode=s.key_protection_mode,
+            is_auto_rotation_enabled=native,
+            auto_key_rotation_details=(
+                oci.kms.KeyAutoKeyRotationDetailsArgs(rotation_interval_in_days=schedule.interval_days)
+                if native
+                else None
+            ),
+            freeform_tags=tags | schedule.tags(),
+            opts=self.child_options(provider, protect=protect_key, import_=import_key),
+        )
+        return vault, key
+
+    def _kubernetes_store(
+        self, name: str, environment: str, cluster: "_Cluster"
     ) -> tuple[Output[str], kubernetes.apiextensions.CustomResource]:
-        """Namespace, service account and SecretStore; returns the namespace name and the store."""
-        k = s.kubernetes
-        labels = manifests.labels(s.environment)
+        """Namespace, service account and SecretStore on one cluster; returns the namespace name and the store."""
+        k, provider, parts = cluster.settings, cluster.provider, cluster.parts
+        labels = manifests.labels(environment)
         namespace: pulumi.Resource
         if k.manage_namespace == "create":
             namespace = kubernetes.core.v1.Namespace(
-                child_name(name, "namespace"),
+                child_name(name, *parts, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.namespace, labels=labels),
-                opts=self.child_options(provider, protect=s.protect and "namespace" not in lifted),
+                opts=self.child_options(provider, protect=cluster.protect),
             )
         else:
             # An adopted namespace holds more than this program's objects: label it, never delete it.
             namespace = kubernetes.core.v1.NamespacePatch(
-                child_name(name, "namespace"),
+                child_name(name, *parts, "namespace"),
                 metadata=kubernetes.meta.v1.ObjectMetaPatchArgs(name=k.namespace, labels=labels),
                 opts=self.child_options(provider, retain_on_delete=True),
             )
         account = kubernetes.core.v1.ServiceAccount(
-            child_name(name, "sync-account"),
+            child_name(name, *parts, "sync-account"),
             metadata=kubernetes.meta.v1.ObjectMetaArgs(name=k.service_account, namespace=k.namespace, labels=labels),
             opts=self.child_options(provider, depends_on=[namespace]),
         )
         crds_ready: list[pulumi.Resource] = [namespace, account]
-        protect_releases = s.protect and "operator" not in lifted
         if k.install_operator:
             crds_ready.append(
-                self._release(child_name(name, "external-secrets-operator"), manifests.OPERATOR,
-                              k.operator_namespace, manifests.operator_values(), provider, protect_releases)
+                self._release(child_name(name, *parts, "external-secrets-operator"), manifests.OPERATOR,
+                              k.operator_namespace, manifests.operator_values(), provider, cluster.protect_releases)
             )
         if k.install_reloader:
             # Scoped Reloader writes a Role and RoleBinding into each watched namespace, which the API
             # server refuses while the namespace does not exist: on a first update this one is created
             # by the same update. The other watched namespaces must exist before (docs/rotation.md).
-            self._release(child_name(name, "reloader"), manifests.RELOADER, k.reloader_namespace,
+            self._release(child_name(name, *parts, "reloader"), manifests.RELOADER, k.reloader_namespace,
                           manifests.reloader_values((k.namespace, *k.reloader_watch_namespaces)), provider,
-                          protect_releases, depends_on=[namespace])
-        manifest = manifests.secret_store(s.environment, k.secret_store, k.namespace, vault_id, s.region, k.service_account)
+                          cluster.protect_releases, depends_on=[namespace])
+        manifest = manifests.secret_store(environment, k.secret_store, k.namespace, cluster.vault_id, cluster.region,
+                                          k.service_account)
         store = kubernetes.apiextensions.CustomResource(
-            child_name(name, "secret-store"),
+            child_name(name, *parts, "secret-store"),
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],
             metadata=manifest["metadata"],
@@ -361,6 +415,42 @@ class EnvironmentVault(pulumi.ComponentResource):
         )
 
 
+@dataclass(frozen=True)
+class _Cluster:
+    """One cluster that syncs the environment's secrets from one region's vault."""
+
+    parts: tuple[str, ...]  # in its resources' names: () for the environment's own cluster
+    settings: KubernetesSettings
+    provider: kubernetes.Provider
+    region: str
+    vault_id: Output[str]
+    protect: bool
+    protect_releases: bool
+
+
+def _replication(
+    s: StackSettings, replicas: tuple[oci.kms.Vault, oci.kms.Key] | None
+) -> oci.vault.SecretReplicationConfigArgs | None:
+    """Where every secret of the environment is replicated: the replicas' vault and key, in their region.
+
+    Set on every secret from its creation, so each new JWT generation (a rotation) replicates from its
+    first version. Write forwarding stays off: replicas are read-only, and nothing but this program writes a
+    source secret (OCI "Replicating Secrets"; terraform-provider-oci vault_secret_resource.go, Update,
+    refuses to touch a replica at all).
+    """
+    if s.disaster_recovery is None or replicas is None:
+        return None
+    vault, key = replicas
+    return oci.vault.SecretReplicationConfigArgs(
+        replication_targets=[
+            oci.vault.SecretReplicationConfigReplicationTargetArgs(
+                target_region=s.disaster_recovery.region, target_vault_id=vault.id, target_key_id=key.id
+            )
+        ],
+        is_write_forward_enabled=False,
+    )
+
+
 class _SecretFactory:
     """The OCI secrets of one environment: one place for what every secret has in common."""
 
@@ -373,9 +463,11 @@ class _SecretFactory:
         key: oci.kms.Key,
         provider: oci.Provider,
         tags: dict[str, str],
+        replication: oci.vault.SecretReplicationConfigArgs | None,
     ):
         self._component, self._name, self._settings = component, name, settings
         self._vault, self._key, self._provider, self._tags = vault, key, provider, tags
+        self._replication = replication
 
     def database_url(self, service: str, url: Output[str] | None, protect: bool) -> oci.vault.Secret:
         adopted = self._settings.adopt.database_url_secrets.get(service)
@@ -401,8 +493,9 @@ class _SecretFactory:
             # A generation, once created, is never updated: the provider's Update re-sends the
             # generation context with any change (terraform-provider-oci vault_secret_resource.go,
             # Update), and whether OCI then generates a new value is undocumented. Settings changed
-            # later (jwtLength, secret rules) reach the next generation.
-            ignore_changes=["freeform_tags", "secret_generation_context", "secret_rules"],
+            # later (jwtLength, secret rules, disasterRecovery's replication config) reach the next
+            # generation; the standby cluster names only those that replicate (JwtGenerations.replicated).
+            ignore_changes=["freeform_tags", "secret_generation_context", "secret_rules", "replication_config"],
             enable_auto_generation=True,
             # A passphrase, not raw bytes: ESO hands the value to the service as text.
             secret_generation_context=oci.vault.SecretSecretGenerationContextArgs(
@@ -437,6 +530,7 @@ class _SecretFactory:
             | ({"generation": str(generation)} if kind == "jwt-secret" else {}),
             freeform_tags=self._tags | {"path": path, "service": service} | extra_tags,
             secret_rules=self._rules(),
+            replication_config=self._replication,
             opts=self._component.child_options(
                 self._provider, protect=protect, additional_secret_outputs=["secret_content"],
                 ignore_changes=ignore_changes, import_=import_,

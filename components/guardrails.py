@@ -32,6 +32,8 @@ class _Data(BaseModel):
 class OwnedIdentifiers(_Data):
     compartment_id: str = Field(alias="compartmentId")
     cluster_id: str = Field(alias="clusterId")
+    # Its standby cluster in the disaster-recovery region (docs/disaster-recovery.md), if it has one.
+    standby_cluster_id: str | None = Field(default=None, alias="standbyClusterId")
     namespace: str
     # On a cluster several environments share, the one that installs ESO and Reloader there.
     installs_operators: bool = Field(alias="installsOperators")

@@ -21,6 +21,7 @@ this environment's own identifiers so that they too name nothing of another envi
 """
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -39,6 +40,9 @@ class SyncIdentity:
     cluster_id: str
     namespace: str
     service_account: str
+    # A standby cluster's identity reads only in its region (a region key such as AMS), where the
+    # replicas are: `request.region` (OCI, "General Variables for All Requests").
+    region: str | None = None
 
     def conditions(self) -> list[str]:
         return [
@@ -46,6 +50,15 @@ class SyncIdentity:
             f"request.principal.namespace = '{self.namespace}'",
             f"request.principal.service_account = '{self.service_account}'",
             f"request.principal.cluster_id = '{self.cluster_id}'",
+            *([f"request.region = '{self.region}'"] if self.region else []),
+        ]
+
+    def mismatches(self) -> list[str]:
+        """Conditions of which any one holds for a workload that is not this identity."""
+        return [
+            f"request.principal.namespace != '{self.namespace}'",
+            f"request.principal.service_account != '{self.service_account}'",
+            f"request.principal.cluster_id != '{self.cluster_id}'",
         ]
 
 
@@ -73,10 +86,16 @@ def _narrowing(grant: Grant) -> list[str]:
 
 def role_statements(role: Role, subject: str, compartment_id: str, subject_conditions: tuple[str, ...] = ()) -> list[str]:
     """One Allow statement per grant of `role`, for `subject` (narrowed by `subject_conditions`)."""
+    return grant_statements(role.grants, subject, compartment_id, subject_conditions)
+
+
+def grant_statements(
+    grants: Sequence[Grant], subject: str, compartment_id: str, subject_conditions: tuple[str, ...] = ()
+) -> list[str]:
     return [
         f"Allow {subject} to {grant.verb} {grant.resource} in compartment id {compartment_id}"
         + _where([*subject_conditions, *_narrowing(grant)])
-        for grant in role.grants
+        for grant in grants
     ]
 
 
@@ -97,13 +116,13 @@ def sync_statements(identity: SyncIdentity, compartment_id: str, services: Seque
     return role_statements(dataclasses.replace(SYNC, grants=grants), "any-user", compartment_id, tuple(identity.conditions()))
 
 
-def deny_statements(identity: SyncIdentity, compartment_id: str) -> list[str]:
-    """Deny every workload whose namespace, service account or cluster differs from the sync identity's."""
+def deny_statements(identities: Sequence[SyncIdentity], compartment_id: str) -> list[str]:
+    """Deny every workload that is none of the sync identities: one statement per way of differing from
+    each of them (its namespace, service account or cluster), so a standby cluster's identity is no
+    workload of the other's to deny."""
     scope = f"in compartment id {compartment_id}"
     workload = "request.principal.type = 'workload'"
-    mismatches = [
-        f"request.principal.namespace != '{identity.namespace}'",
-        f"request.principal.service_account != '{identity.service_account}'",
-        f"request.principal.cluster_id != '{identity.cluster_id}'",
+    return [
+        f"Deny any-user to read secret-family {scope}{_where([workload, *dict.fromkeys(differing)])}"
+        for differing in itertools.product(*(identity.mismatches() for identity in identities))
     ]
-    return [f"Deny any-user to read secret-family {scope}{_where([workload, m])}" for m in mismatches]

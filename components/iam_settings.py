@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from components import guardrails
 from components.naming import DEFAULT_SERVICES, default_namespace
 from components.presets import TIERS, RoleName, TierName
+from components.regions import OCI_REGIONS
 from components.settings import (
     _IAM_NAME,
     ClusterOcid,
@@ -87,6 +88,21 @@ class WorkloadSettings(Settings):
     )
 
 
+class RecoveryIamSettings(Settings):
+    region: Region = Field(
+        description="the environment's replica region (disasterRecovery.region of its stack): the standby reads only there"
+    )
+    standby: WorkloadSettings | None = Field(
+        default=None,
+        description="the standby cluster's sync workload (disasterRecovery.standby of its stack); namespace defaults "
+        "to kubernetes.namespace",
+    )
+
+    def region_key(self) -> str:
+        """The region's key, as IAM's request.region compares it."""
+        return OCI_REGIONS[self.region].key
+
+
 class IamStackSettings(Settings):
     """Everything one environment's IAM stack file says."""
 
@@ -100,13 +116,21 @@ class IamStackSettings(Settings):
     )
     iam: IamSettings
     kubernetes: WorkloadSettings
+    disaster_recovery: RecoveryIamSettings | None = Field(
+        default=None,
+        description="the environment's replica region and standby cluster (its stack's disasterRecovery); empty: off",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _default_namespace(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("kubernetes"), dict) and isinstance(data.get("environment"), str):
             if "namespace" not in data["kubernetes"]:
-                return {**data, "kubernetes": {**data["kubernetes"], "namespace": default_namespace(data["environment"])}}
+                data = {**data, "kubernetes": {**data["kubernetes"], "namespace": default_namespace(data["environment"])}}
+            recovery = data.get("disasterRecovery")
+            if isinstance(recovery, dict) and isinstance(recovery.get("standby"), dict) and "namespace" not in recovery["standby"]:
+                standby = {**recovery["standby"], "namespace": data["kubernetes"]["namespace"]}
+                data = {**data, "disasterRecovery": {**recovery, "standby": standby}}
         return data
 
     @field_validator("environment")
@@ -117,6 +141,12 @@ class IamStackSettings(Settings):
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> "IamStackSettings":
         self._check_roles()
+        if self.disaster_recovery and self.disaster_recovery.region not in OCI_REGIONS:
+            raise _setting_error(
+                "disasterRecovery.region", self.disaster_recovery.region,
+                "is not an OCI region (components/regions.py lists them); set the region of the environment stack's "
+                f"disasterRecovery.region: pulumi -C iam config set --path 'disasterRecovery.region' <region> --stack {self.environment}",
+            )
         k = self.kubernetes
         authority: guardrails.Guardrails | None = (info.context or {}).get("guardrails")
         check_owned(

@@ -92,14 +92,16 @@ def secret_store(
     }
 
 
-def secret_data(service: str, jwt: JwtGenerations) -> list[dict[str, Any]]:
+def secret_data(service: str, jwt: JwtGenerations, replicas: bool = False) -> list[dict[str, Any]]:
     """Which OCI secret fills which key of the Kubernetes Secret.
 
     Services sign with JWT_SECRET and accept JWT_SECRET, JWT_SECRET_PREVIOUS (what pods signed with
     before the last rotation) and JWT_SECRET_NEXT (what pods restarted by the next rotation will sign
     with): so during any rollout every pod accepts what every other signs with. ESO fails the whole
     ExternalSecret when one source is missing, so only generations that exist are named: no
-    JWT_SECRET_PREVIOUS before the first rotation.
+    JWT_SECRET_PREVIOUS before the first rotation. On a standby cluster (`replicas`), which reads the
+    replicas, only generations that replicate (JwtGenerations.replicated): after disaster recovery is
+    turned on for a deployed stack, the older ones never get a replica (docs/disaster-recovery.md).
     """
     by_key = {
         ENV_VAR_OF["jwt-secret"]: jwt.signing,
@@ -110,12 +112,13 @@ def secret_data(service: str, jwt: JwtGenerations) -> list[dict[str, Any]]:
     return data + [
         {"secretKey": key, "remoteRef": {"key": oci_secret_name(service, "jwt-secret", generation)}}
         for key, generation in by_key.items()
-        if generation is not None
+        if generation is not None and (not replicas or jwt.replicated(generation))
     ]
 
 
 def external_secret(
-    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt: JwtGenerations
+    environment: str, service: str, namespace: str, store: str, refresh_interval: str, jwt: JwtGenerations,
+    replicas: bool = False,
 ) -> dict[str, Any]:
     """One Kubernetes Secret `<service>-secrets` with DATABASE_URL and the JWT generations (secret_data)."""
     annotations = {ENVIRONMENT_ANNOTATION: environment} | {
@@ -140,7 +143,7 @@ def external_secret(
                 "deletionPolicy": "Retain",
                 "template": {"metadata": {"labels": labels(environment), "annotations": annotations | RELOADER_MATCH}},
             },
-            "data": secret_data(service, jwt),
+            "data": secret_data(service, jwt, replicas),
         },
     }
 

@@ -120,6 +120,14 @@ def _deploy(may_delete: bool) -> tuple[Grant, ...]:
     )
 
 
+# With disasterRecovery, the deployer also creates every secret with a replication config and updates live
+# ones to add it. OCI's Vault policy reference lists `secret-replication` as a resource type of its own,
+# outside `secret-family`, and names no narrower verb for it here: `manage` in the environment's
+# compartment. The replicas' vault and key are covered by the deployer's `manage vaults` / `manage keys`
+# (a compartment spans regions). Whether OCI's secret service also needs a statement of its own to encrypt
+# a replica with the target key is not documented: only a real tenancy shows it (docs/disaster-recovery.md).
+REPLICATION: Final = (Grant("manage", "secret-replication"),)
+
 TIERS: Final[dict[TierName, dict[RoleName, Role]]] = {
     # Services read their own secrets through the sync identity and nothing else does by default.
     "strict": {

@@ -7,7 +7,8 @@ for the home region: the IAM program has that one) and a Kubernetes provider pin
 cluster's kubeconfig context. That provider names the cluster by its OCID
 (`cluster_identifier`): pulumi-kubernetes then replaces its objects only when the OCID changes,
 not whenever the kubeconfig or context name does, as a CI job's freshly generated kubeconfig
-would (provider/pkg/provider/provider.go, DiffConfig).
+would (provider/pkg/provider/provider.go, DiffConfig). With `disasterRecovery` on, a second OCI
+provider for the replica region and, when a standby cluster is set, a second Kubernetes provider.
 """
 
 from dataclasses import dataclass
@@ -16,25 +17,40 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 import pulumi_oci as oci
 
-from components.settings import StackSettings
+from components.settings import KubernetesSettings, StackSettings
 
 
 @dataclass(frozen=True)
 class Providers:
     region: oci.Provider
     cluster: kubernetes.Provider
+    # With disasterRecovery: its region (the replicas' vault and key), and its standby cluster when set.
+    recovery_region: oci.Provider | None = None
+    standby_cluster: kubernetes.Provider | None = None
 
 
 def environment_providers(settings: StackSettings, kubeconfig: pulumi.Output[str] | None) -> Providers:
     env = settings.environment
+    recovery = settings.disaster_recovery
+    standby = recovery.standby if recovery else None
     return Providers(
         region=oci.Provider(f"oci-{env}", region=settings.region, config_file_profile=settings.oci_profile),
-        cluster=kubernetes.Provider(
-            f"kubernetes-{env}",
-            context=settings.kubernetes.context,
-            kubeconfig=kubeconfig,
-            cluster_identifier=settings.kubernetes.cluster_id,
-            # An unreachable cluster must fail the update, not silently drop objects from state.
-            delete_unreachable=False,
+        cluster=_cluster(f"kubernetes-{env}", settings.kubernetes, kubeconfig),
+        recovery_region=(
+            oci.Provider(f"oci-{env}-recovery", region=recovery.region, config_file_profile=settings.oci_profile)
+            if recovery else None
         ),
+        # The same kubeconfig (a file may hold both clusters' contexts), the standby's own context.
+        standby_cluster=_cluster(f"kubernetes-{env}-standby", standby, kubeconfig) if standby else None,
+    )
+
+
+def _cluster(name: str, settings: KubernetesSettings, kubeconfig: pulumi.Output[str] | None) -> kubernetes.Provider:
+    return kubernetes.Provider(
+        name,
+        context=settings.context,
+        kubeconfig=kubeconfig,
+        cluster_identifier=settings.cluster_id,
+        # An unreachable cluster must fail the update, not silently drop objects from state.
+        delete_unreachable=False,
     )

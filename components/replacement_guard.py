@@ -31,7 +31,7 @@ from components.settings_errors import SettingsError, shown
 
 # What a replacement of each fixed setting takes with it; the component lifts `protect` from
 # exactly these while the setting is listed under allowReplacement.
-Replaced = Literal["vault", "key", "secrets", "namespace", "operator"]
+Replaced = Literal["vault", "key", "secrets", "namespace", "operator", "replicas", "standby"]
 
 FIXED_OUTPUT: Final = "fixedSettings"
 JWT_OUTPUT: Final = "jwtRotation"
@@ -68,8 +68,8 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
     ),
     "vaultType": FixedSetting(("vault", "key", "secrets"), f"REPLACES the vault, and with it the key and {_DATA}"),
     "keyProtectionMode": FixedSetting(
-        ("vault", "key", "secrets"),
-        f"REPLACES the key, and with it {_DATA}; OCI keeps a deleted secret's name taken while its "
+        ("vault", "key", "secrets", "replicas"),
+        f"REPLACES the key (and the replicas' key), and with it {_DATA}; OCI keeps a deleted secret's name taken while its "
         "deletion is pending, so the vault must be replaced in the same update",
         needs_vault_replacement=True,
     ),
@@ -94,6 +94,27 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
         "once they name the new namespace: first kubectl get crd -o name | grep external-secrets.io | xargs -I{} "
         "kubectl annotate --overwrite {} meta.helm.sh/release-namespace=<new namespace>)",
     ),
+    # Replicas follow their source secret: a new target replaces the replicas' vault and key and re-replicates
+    # every secret there (a replica its source no longer names is deleted: OCI, "Replicating Secrets"); the JWT generations are updated in place with the new target, like on the update that turns it on.
+    "disasterRecovery.region": FixedSetting(
+        ("replicas",),
+        "moves the replicas to another region: a new vault and key there, every secret (live JWT generations "
+        "included) updated to replicate there, and the old replicas, vault and key deleted; until OCI has copied "
+        "every secret, a failover finds nothing to sync",
+    ),
+    "disasterRecovery.vaultType": FixedSetting(
+        ("replicas",),
+        "REPLACES the replicas' vault and key: every secret re-replicates into the new one, the old replicas are deleted",
+    ),
+    "disasterRecovery.standby.clusterId": FixedSetting(
+        ("standby",),
+        "moves the standby sync to another cluster: Pulumi deletes the namespace it created on the old standby "
+        "cluster, with everything in it",
+    ),
+    "disasterRecovery.standby.namespace": FixedSetting(
+        ("standby",),
+        "REPLACES the standby cluster's namespace: deleting the old one deletes everything in it",
+    ),
 }
 
 
@@ -109,6 +130,18 @@ def fixed_values(settings: StackSettings) -> dict[str, Any]:
         "kubernetes.manageNamespace": k.manage_namespace,
         "kubernetes.namespace": k.namespace if k.manage_namespace == "create" else None,
         "kubernetes.operatorNamespace": k.operator_namespace if k.install_operator else None,
+        **_recovery_values(settings),
+    }
+
+
+def _recovery_values(settings: StackSettings) -> dict[str, Any]:
+    recovery = settings.disaster_recovery
+    standby = recovery.standby if recovery else None
+    return {
+        "disasterRecovery.region": recovery.region if recovery else None,
+        "disasterRecovery.vaultType": recovery.vault_type if recovery else None,
+        "disasterRecovery.standby.clusterId": standby.cluster_id if standby else None,
+        "disasterRecovery.standby.namespace": standby.namespace if standby and standby.manage_namespace == "create" else None,
     }
 
 
@@ -199,7 +232,7 @@ def deployed_state(settings: StackSettings, today: date) -> pulumi.Output[Deploy
         return DeployedState(
             reference,
             key_rotation(key, settings.key_schedule(), today),
-            jwt_rotation(jwt, settings.jwt_schedule(), today),
+            jwt_rotation(jwt, settings.jwt_schedule(), today, replicating=settings.disaster_recovery is not None),
         )
 
     return pulumi.Output.all(*(reference.get_output(name) for name in (FIXED_OUTPUT, KEY_OUTPUT, JWT_OUTPUT))).apply(allowed)

@@ -90,6 +90,10 @@ class JwtGenerations:
     # OCI keeps a deleted secret's name taken while its deletion is pending (up to 30 days): the next
     # rotation would ask for that name again. So every update that does not rotate declares it.
     ahead: bool = False
+    # With disaster recovery on, the first generation created with its replication config (None: off). Live
+    # generations are never updated to add it (environment_vault.py, `_SecretFactory.jwt`), so the standby
+    # cluster, which reads replicas only, names only generations from this one on (`replicated`).
+    replicated_from: int | None = None
 
     @property
     def previous(self) -> int | None:
@@ -98,6 +102,9 @@ class JwtGenerations:
     @property
     def next(self) -> int:
         return self.signing + 1
+
+    def replicated(self, generation: int | None) -> bool:
+        return generation is not None and self.replicated_from is not None and generation >= self.replicated_from
 
     @property
     def kept(self) -> list[int]:
@@ -115,10 +122,12 @@ class Rotation:
     current_field: str
     # JWT only: the stack declares the generation after next (JwtGenerations.ahead).
     ahead: bool = False
+    # JWT only: JwtGenerations.replicated_from.
+    replicated_from: int | None = None
 
     @property
     def generations(self) -> JwtGenerations:
-        return JwtGenerations(self.clock.current, self.ahead)
+        return JwtGenerations(self.clock.current, self.ahead, self.replicated_from)
 
     def summary(self) -> dict[str, Any]:
         due = self.clock.next_due(self.schedule)
@@ -131,6 +140,8 @@ class Rotation:
         }
         if self.current_field == JWT_CURRENT:
             summary |= {"previous": self.generations.previous, "next": self.generations.next}
+            if self.replicated_from is not None:
+                summary["replicatedFrom"] = self.replicated_from
         return summary
 
 
@@ -157,20 +168,41 @@ def key_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: 
     return Rotation(schedule, clock.advanced(schedule, today), KEY_CURRENT)
 
 
-def jwt_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: date) -> Rotation:
+def replicated_from(deployed: Mapping[str, Any] | None, replicating: bool, signing: int) -> int | None:
+    """The first JWT generation created with its replication config, kept from the stack's last update.
+
+    A stack never deployed creates every generation with it (0). On a deployed stack, the update that turns
+    replication on cannot tell which generations exist: besides the deployed previous, signing and next, an
+    earlier update may have left the one after next (JwtGenerations.ahead, or a rotation whose outputs were
+    never recorded), and none higher (`jwt_rotation`). So the first one no update can have created yet:
+    the deployed `signing` + 3. Turned off, nothing is recorded; turned on again, counted afresh.
+    """
+    if not replicating:
+        return None
+    if not deployed:
+        return 0
+    if deployed.get("replicatedFrom") is not None:
+        return int(deployed["replicatedFrom"])
+    return signing + 3
+
+
+def jwt_rotation(
+    deployed: Mapping[str, Any] | None, schedule: Schedule, today: date, replicating: bool = False
+) -> Rotation:
     """Signing moves only to a generation every running pod already accepts: the `next` that the last
     update published. A stack whose last update published none (deployed by the previous version of
     this program, which kept two generations) first gets one, and its clock starts that day: the
     rotation waits a full interval, so that no update the same day signs with a key that pods
     started before it do not accept."""
     clock = deployed_clock(deployed, JWT_CURRENT, today)
+    replicas = replicated_from(deployed, replicating, clock.current)
     published = deployed is not None and deployed.get("next") is not None and int(deployed["next"]) == clock.current + 1
     if not published:
-        return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT)
+        return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT, replicated_from=replicas)
     advanced = clock.advanced(schedule, today)
     # The highest generation any update from this deployed clock creates is the deployed next + 1:
     # a rotation creates it as its next; every other update declares it ahead (JwtGenerations.ahead).
-    return Rotation(schedule, advanced, JWT_CURRENT, ahead=advanced == clock)
+    return Rotation(schedule, advanced, JWT_CURRENT, ahead=advanced == clock, replicated_from=replicas)
 
 
 def key_version_name(key_resource_name: str, version: int) -> str:

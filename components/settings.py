@@ -35,6 +35,7 @@ from components.naming import (
 )
 from components.guardrails import AUTHORITY_NAME, Guardrails
 from components.presets import PRESETS, PresetName
+from components.regions import OCI_REGIONS
 from components.rotation import Schedule
 
 Environment = Literal["production", "staging", "development"]
@@ -42,7 +43,8 @@ ENVIRONMENTS: Final[tuple[Environment, ...]] = ("production", "staging", "develo
 # Settings fixed once the stack is deployed (components/replacement_guard.py says why each one is).
 FixedSettingKey = Literal[
     "compartmentId", "region", "vaultType", "keyProtectionMode", "kubernetes.clusterId", "kubernetes.manageNamespace",
-    "kubernetes.namespace", "kubernetes.operatorNamespace",
+    "kubernetes.namespace", "kubernetes.operatorNamespace", "disasterRecovery.region", "disasterRecovery.vaultType",
+    "disasterRecovery.standby.clusterId", "disasterRecovery.standby.namespace",
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -215,6 +217,23 @@ class NotificationSettings(Settings):
     )
 
 
+class DisasterRecoverySettings(Settings):
+    """A second region that holds a read-only replica of every secret (docs/disaster-recovery.md)."""
+
+    region: Region = Field(
+        description="OCI region of the replicas: another region of the primary's realm, such as eu-amsterdam-1 "
+        "for eu-frankfurt-1; fixed once deployed"
+    )
+    vault_type: Literal["DEFAULT", "VIRTUAL_PRIVATE"] = Field(
+        description="type of the vault holding the replicas there; default: vaultType; fixed once the vault exists"
+    )
+    standby: KubernetesSettings | None = Field(
+        default=None,
+        description="an OKE cluster in that region that syncs the replicas, with the same keys as kubernetes "
+        "(namespace defaults to kubernetes.namespace); empty: no standby cluster",
+    )
+
+
 class StackSettings(Settings):
     """Everything non-secret one environment's stack file says."""
 
@@ -248,6 +267,11 @@ class StackSettings(Settings):
     adopt: AdoptSettings = Field(
         default_factory=AdoptSettings, description="an existing vault, key and database-url secrets to adopt (docs/adoption.md)"
     )
+    disaster_recovery: DisasterRecoverySettings | None = Field(
+        default=None,
+        description="replicate every secret to a second region, optionally synced by a standby cluster there "
+        "(docs/disaster-recovery.md); empty: off",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -265,9 +289,20 @@ class StackSettings(Settings):
         # An invalid environment is reported on its own key, not again as a missing namespace.
         if isinstance(kubernetes, dict) and "namespace" not in kubernetes and isinstance(environment, str):
             kubernetes = merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
-        # Without Reloader a rotation never reaches running pods: it comes with the operator.
-        if isinstance(kubernetes, dict) and "installReloader" not in kubernetes:
-            merged["kubernetes"] = {**kubernetes, "installReloader": kubernetes.get("installOperator") is True}
+        if "kubernetes" in merged:
+            merged["kubernetes"] = _with_reloader_default(merged["kubernetes"])
+        recovery = merged.get("disasterRecovery")
+        if isinstance(recovery, dict):
+            # The replicas' vault is of the primary's type unless the stack says otherwise; the standby
+            # cluster runs the same namespace, so that a failover changes where traffic goes, nothing else.
+            recovery = {"vaultType": merged.get("vaultType", "DEFAULT"), **recovery}
+            standby = recovery.get("standby")
+            if isinstance(standby, dict):
+                namespace = kubernetes.get("namespace") if isinstance(kubernetes, dict) else None
+                if "namespace" not in standby and namespace is not None:
+                    standby = {**standby, "namespace": namespace}
+                recovery["standby"] = _with_reloader_default(standby)
+            merged["disasterRecovery"] = recovery
         return merged
 
     @field_validator("environment")
@@ -315,8 +350,50 @@ class StackSettings(Settings):
         if self.secrets.prevent_reuse_of_deleted_versions and not self.secrets.prevent_reuse:
             raise _setting_error("secrets.preventReuseOfDeletedVersions", True, "needs secrets.preventReuse: true")
         self._check_adoption()
+        self._check_disaster_recovery()
         self._check_guardrails((info.context or {}).get("guardrails"))
         return self
+
+    def _check_disaster_recovery(self) -> None:
+        """A replica region OCI has, in the primary's realm, other than the primary; a vault able to
+        rotate its key the way the primary's rotates. One region: OCI allows three targets, and the
+        policy pack refuses a secret with more (policy/ecommerce_rules.py)."""
+        recovery = self.disaster_recovery
+        if recovery is None:
+            return
+        primary = OCI_REGIONS.get(self.region)
+        fix = "pulumi config set --path 'disasterRecovery.region' <region> --stack " + self.environment
+        if recovery.region == self.region:
+            raise _setting_error(
+                "disasterRecovery.region", recovery.region,
+                f"is the primary region (region): replicas there would fail with it; choose another region of the "
+                f"same realm, such as eu-amsterdam-1 for eu-frankfurt-1: {fix}",
+            )
+        if recovery.region not in OCI_REGIONS:
+            raise _setting_error(
+                "disasterRecovery.region", recovery.region,
+                f"is not an OCI region (components/regions.py lists them, from the OCI SDK): {fix}",
+            )
+        if primary is not None and OCI_REGIONS[recovery.region].realm != primary.realm:
+            same = sorted(r for r, of in OCI_REGIONS.items() if of.realm == primary.realm and r != self.region)
+            raise _setting_error(
+                "disasterRecovery.region", recovery.region,
+                f"is in realm {OCI_REGIONS[recovery.region].realm}, the primary {self.region} in {primary.realm}: OCI "
+                f"replicates within a realm; choose one of {', '.join(same)}: {fix}",
+            )
+        if self.key_rotation.automatic and self.key_rotation.method == "native" and recovery.vault_type != "VIRTUAL_PRIVATE":
+            raise _setting_error(
+                "disasterRecovery.vaultType", recovery.vault_type,
+                "the primary key rotates natively, which exists only in VIRTUAL_PRIVATE vaults, and the replicas' key "
+                "rotates on the same schedule: set VIRTUAL_PRIVATE (pulumi config set --path "
+                f"'disasterRecovery.vaultType' VIRTUAL_PRIVATE --stack {self.environment})",
+            )
+        standby = recovery.standby
+        if standby is not None and standby.cluster_id == self.kubernetes.cluster_id:
+            raise _setting_error(
+                "disasterRecovery.standby.clusterId", standby.cluster_id,
+                "is the primary cluster (kubernetes.clusterId): the standby is a cluster in the replica region",
+            )
 
     def _check_adoption(self) -> None:
         """Only what an import can succeed with: a key inside the adopted vault, secrets inside both."""
@@ -356,6 +433,15 @@ class StackSettings(Settings):
         )
         if guardrails is None:
             return
+        standby = self.disaster_recovery.standby if self.disaster_recovery else None
+        own = guardrails.environments[self.environment]
+        if standby is not None and standby.cluster_id != own.standby_cluster_id:
+            raise _setting_error(
+                "disasterRecovery.standby.clusterId", standby.cluster_id,
+                f"the guardrail authority {AUTHORITY_NAME} allows {self.environment} only its own standby cluster, "
+                f"{own.standby_cluster_id or 'none yet'}: set that (a new standby cluster is a reviewed change of "
+                f"{AUTHORITY_NAME}'s standbyClusterId first)",
+            )
         for other, theirs in guardrails.others(self.environment).items():
             if k.cluster_id != theirs.cluster_id or not theirs.installs_operators:
                 continue
@@ -396,6 +482,13 @@ class StackSettings(Settings):
             method="newSecret" if rotation.automatic else "manual",
             interval_days=rotation.interval_days if rotation.automatic else None,
         )
+
+
+def _with_reloader_default(kubernetes: Any) -> Any:
+    """Without Reloader a rotation never reaches running pods: it comes with the operator."""
+    if isinstance(kubernetes, dict) and "installReloader" not in kubernetes:
+        return {**kubernetes, "installReloader": kubernetes.get("installOperator") is True}
+    return kubernetes
 
 
 def environment_is_stack(value: str, info: ValidationInfo) -> str:

@@ -45,6 +45,7 @@ from typing import Final
 from components.iam_settings import IAM_PROJECT, IamStackSettings, load_iam_settings
 from components.naming import PROJECT, SecretKind, oci_secret_name
 from components.presets import SYNC, TIERS, Promise
+from components.regions import OCI_REGIONS
 from components.stack_config import load_stack_settings, project_keys
 from offline.harness import POLICY_TYPE, ProgramRun, placeholder
 
@@ -89,6 +90,9 @@ FAMILIES: Final = {"secret-family": ("secrets", "secret-versions", "secret-bundl
 # service's (the topic), and `policies` (granted by no generated statement, but read if one does):
 # they grant IAM, Notifications or Events permissions, never a Vault one.
 NON_VAULT_RESOURCES: Final = ("policies", "ons-topics", "ons-subscriptions", "cloudevents-rules")
+# A Vault type outside secret-family (Vault policy reference): it configures where a secret replicates,
+# and grants none of the permissions a cell is made of (reading a value, writing a version, deleting).
+REPLICATION_RESOURCES: Final = ("secret-replication",)
 RESOURCE_OF: Final = {p: resource for resource, verbs in PERMISSIONS.items() for ps in verbs.values() for p in ps}
 
 # The target variables OCI documents per resource type; the request variables apply to every request.
@@ -106,6 +110,7 @@ REQUEST_VARIABLES: Final = (
     "request.principal.namespace",
     "request.principal.service_account",
     "request.principal.cluster_id",
+    "request.region",
 )
 VARIABLES: Final = {*REQUEST_VARIABLES, *(v for vs in TARGET_VARIABLES.values() for v in vs)}
 
@@ -232,6 +237,7 @@ class Request:
     permission: str
     compartment_id: str
     targets: Mapping[str, str]
+    region: str = ""  # the key of the region the request is made in (FRA, AMS)
 
 
 _STATEMENT = re.compile(
@@ -249,7 +255,7 @@ def parse(text: str) -> Statement:
     match = _STATEMENT.match(text)
     if not match or match["verb"] not in VERBS:
         raise UnsupportedStatement(f"cannot parse policy statement: {text}")
-    if match["resource"] not in (*PERMISSIONS, *FAMILIES, *NON_VAULT_RESOURCES):
+    if match["resource"] not in (*PERMISSIONS, *FAMILIES, *NON_VAULT_RESOURCES, *REPLICATION_RESOURCES):
         raise UnsupportedStatement(f"unknown resource type {match['resource']!r} in: {text}")
     quantifier, conditions = "all", ()
     if match["conditions"]:
@@ -288,7 +294,7 @@ def granted(verb: str, resource: str) -> set[str]:
 def variables(request: Request) -> dict[str, str]:
     """The variables that apply to `request`, with their values; no others."""
     p = request.principal
-    found = {"request.permission": request.permission, "request.principal.type": p.kind}
+    found = {"request.permission": request.permission, "request.principal.type": p.kind, "request.region": request.region}
     if p.kind == "workload":
         found |= {
             "request.principal.namespace": p.namespace,
@@ -326,14 +332,22 @@ def allowed(statements: Iterable[Statement], request: Request) -> bool:
 
 @dataclass(frozen=True)
 class Environment:
-    name: str
+    """A column: an environment's secrets in one region (its own, or its replica region)."""
+
+    name: str  # the column's key: the environment, or "<environment> replicas"
     tier: str
     compartment_id: str
-    targets: Mapping[str, str]  # target variable -> this environment's vault and key OCIDs, a database URL's name
+    targets: Mapping[str, str]  # target variable -> this region's vault and key OCIDs, a database URL's name
     namespace: str
+    region: str = ""  # the region's key (FRA, AMS)
+    replica_of: str | None = None  # the environment whose replicas these are
     # secret kind -> one secret of that kind (SECRET_OF_DELETION)
     secret_names: Mapping[str, str] = dataclasses.field(default_factory=dict)
     urls_in_config: bool = True  # some database URL is in the stack's secret config (not adopted)
+
+    @property
+    def owner(self) -> str:
+        return self.replica_of or self.name
 
     def with_secret(self, kind: str) -> "Environment":
         """The same environment, its requests naming a secret of `kind`."""
@@ -341,9 +355,13 @@ class Environment:
 
     def requests(self, principal: Principal, operation: Operation) -> list[Request]:
         return [
-            Request(principal, permission, self.compartment_id, self.targets if targeted else {})
+            Request(principal, permission, self.compartment_id, self.targets if targeted else {}, self.region)
             for permission, targeted in operation.needs
         ]
+
+    @property
+    def title(self) -> str:
+        return f"{self.owner.capitalize()} secrets" + (" (replicas)" if self.replica_of else "")
 
 
 @dataclass(frozen=True)
@@ -351,10 +369,15 @@ class Identity:
     """A row of the matrix: an environment's sync identity (and its services), or one of its groups."""
 
     environment: str
-    role: str  # "sync", or the tier's role name
+    role: str  # "sync", "standbySync", or the tier's role name
     label: str
     principals: tuple[Principal, ...]
     promise: Promise
+    # The columns of its environment its promise holds in: a standby cluster's sync identity reads replicas only.
+    replicas_only: bool = False
+
+
+SYNC_ROLES: Final = ("sync", "standbySync")
 
 
 @dataclass(frozen=True)
@@ -398,10 +421,13 @@ class Store:
 
 
 def stores(run: ProgramRun) -> list[Store]:
-    """Every SecretStore a stack creates, with the workload identity it authenticates as."""
-    cluster_id = run.config[f"{PROJECT}:kubernetes"]["clusterId"]
+    """Every SecretStore a stack creates, with the workload identity it authenticates as (on the cluster
+    its Kubernetes provider names)."""
+    clusters = {r.urn: str(r.inputs["clusterIdentifier"]) for r in run.of_type("pulumi:providers:kubernetes")}
     found = []
     for registration in run.of_type("kubernetes:external-secrets.io/v1:SecretStore"):
+        # A provider reference is "<urn>::<id>".
+        cluster_id = clusters[registration.provider.rsplit("::", 1)[0]]
         manifest = registration.plain_inputs
         oracle = manifest["spec"]["provider"]["oracle"]
         namespace = manifest["metadata"]["namespace"]
@@ -418,30 +444,44 @@ def iam_settings_of(iam_run: ProgramRun) -> IamStackSettings:
 
 def _environment_and_identities(
     run: ProgramRun, iam_run: ProgramRun, all_stores: list[Store]
-) -> tuple[Environment, list[Identity]]:
+) -> tuple[list[Environment], list[Identity]]:
     settings = load_stack_settings(project_keys(run.config), run.stack)
     access = iam_settings_of(iam_run)
-    [vault] = run.of_type("oci:Kms/vault:Vault")
-    [key] = run.of_type("oci:Kms/key:Key")
-    environment = Environment(
-        name=run.stack,
-        tier=access.iam.tier,
-        compartment_id=vault.inputs["compartmentId"],
-        # A database URL stands for the secrets a grant reads or writes; deletion is judged per kind
-        # (the strict deployer may delete JWT generations, which every rotation retires: ASSUMPTIONS).
-        targets={
-            "target.vault.id": placeholder(f"{vault.name}-id"),
-            "target.key.id": placeholder(f"{key.name}-id"),
-            "target.secret.name": oci_secret_name(settings.services[0], "database-url"),
-        },
-        namespace=settings.kubernetes.namespace,
-        secret_names={kind: oci_secret_name(settings.services[0], kind) for kind in SECRET_OF_DELETION.values()},
-        urls_in_config=bool(set(settings.services) - set(settings.adopt.database_url_secrets)),
-    )
-    # The services read through every store of their namespace, whichever identity it uses.
-    services = tuple(s.principal for s in all_stores if s.namespace == environment.namespace)
-    workload = f"{settings.kubernetes.namespace}/{settings.kubernetes.service_account}"
-    identities = [Identity(run.stack, "sync", f"{SYNC.label} ({workload})", services, SYNC.promise)]
+    # A database URL stands for the secrets a grant reads or writes; deletion is judged per kind
+    # (the strict deployer may delete JWT generations, which every rotation retires: ASSUMPTIONS).
+    keys = {k.name: k for k in run.of_type("oci:Kms/key:Key")}
+    environments = []
+    for vault in run.of_type("oci:Kms/vault:Vault"):
+        replicas = vault.name.endswith("-recovery-vault")
+        key = keys[vault.name.removesuffix("vault") + "key"]
+        region = settings.disaster_recovery.region if replicas and settings.disaster_recovery else settings.region
+        environments.append(Environment(
+            name=f"{run.stack} replicas" if replicas else run.stack,
+            tier=access.iam.tier,
+            compartment_id=vault.inputs["compartmentId"],
+            targets={
+                "target.vault.id": placeholder(f"{vault.name}-id"),
+                "target.key.id": placeholder(f"{key.name}-id"),
+                "target.secret.name": oci_secret_name(settings.services[0], "database-url"),
+            },
+            namespace=settings.kubernetes.namespace,
+            region=OCI_REGIONS[region].key,
+            replica_of=run.stack if replicas else None,
+            secret_names={kind: oci_secret_name(settings.services[0], kind) for kind in SECRET_OF_DELETION.values()},
+            urls_in_config=bool(set(settings.services) - set(settings.adopt.database_url_secrets)),
+        ))
+    environments.sort(key=lambda e: e.replica_of is not None)
+    # The services read through every store of their namespace on their cluster, whichever identity it uses.
+    identities = []
+    recovery = settings.disaster_recovery
+    for role, k, replicas_only in (
+        ("sync", settings.kubernetes, False),
+        *((("standbySync", recovery.standby, True),) if recovery and recovery.standby else ()),
+    ):
+        services = tuple(s.principal for s in all_stores if (s.namespace, s.principal.cluster_id) == (k.namespace, k.cluster_id))
+        where = " on the standby cluster" if replicas_only else ""
+        identities.append(Identity(run.stack, role, f"{SYNC.label} ({k.namespace}/{k.service_account}{where})", services,
+                                   SYNC.promise, replicas_only))
     roles = TIERS[access.iam.tier]
     for role, group in access.iam.role_groups().items():
         member = Principal("user", groups=frozenset({f"{access.iam.identity_domain}/{group}"}))
@@ -449,7 +489,7 @@ def _environment_and_identities(
     # Granted nothing by the IAM program (docs/pipeline.md lists its read-only statements), but it holds
     # the stack's passphrase: what it reaches, it reaches through the secret config.
     identities.append(Identity(run.stack, "preview", f"previewing CI identity (`{run.stack}-preview`)", (), NO_PROMISE))
-    return environment, identities
+    return environments, identities
 
 
 NO_PROMISE: Final = Promise(read=False, write=False, delete=False)
@@ -503,8 +543,10 @@ class AccessMatrix:
     # Beside the IAM grants: (identity, owner) -> the chains that reach owner's secrets.
     chains: dict[tuple[Identity, str], list[Chain]]
 
-    def expected(self, identity: Identity, owner: str) -> Access:
-        return promised(identity.promise) if owner == identity.environment else NO_ACCESS
+    def expected(self, identity: Identity, column: str) -> Access:
+        [environment] = [e for e in self.environments if e.name == column]
+        own = environment.owner == identity.environment and (environment.replica_of or not identity.replicas_only)
+        return promised(identity.promise) if own else NO_ACCESS
 
     def violations(self) -> list[tuple[Identity, str]]:
         """(row, column) of every cell that differs from what the row's tier promises."""
@@ -533,8 +575,8 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
     all_stores = [store for run in runs for store in stores(run)]
     environments, identities = [], []
     for run in runs:
-        environment, named = _environment_and_identities(run, iam_of[run.stack], all_stores)
-        environments.append(environment)
+        columns, named = _environment_and_identities(run, iam_of[run.stack], all_stores)
+        environments += columns
         identities += named
     identities.append(IAM_ADMINISTRATORS)
 
@@ -553,6 +595,11 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
     # A grant of `manage policies` in a generated statement would be the same chain; none may exist.
     writers = {s.subject for s in statements if s.resource == "policies" and s.verb == "manage"}
     clusters = {run.stack: run.config[f"{PROJECT}:kubernetes"]["clusterId"] for run in runs}
+    column_cluster = {
+        e.name: (run.config.get(f"{PROJECT}:disasterRecovery", {}).get("standby", {}).get("clusterId")
+                 if e.replica_of else clusters[run.stack])
+        for run in runs for e in environments if e.owner == run.stack
+    }
     installs = {run.stack: bool(run.of_type("kubernetes:helm.sh/v3:Release")) for run in runs}
     for identity in identities:
         for owner in environments:
@@ -561,11 +608,15 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
                 found.append(WRITING_POLICIES)
             # The deployer's kubeconfig reaches its own namespace, and on a cluster where it installs the
             # operators (cluster-wide rights), every namespace of that cluster, where the store there reads.
-            same_cluster = clusters.get(identity.environment) == clusters[owner.name] and installs.get(identity.environment)
-            store_reads = any(rows[i][owner.name].read for i in identities if i.environment == owner.name and i.role == "sync")
-            if identity.role in ("deployer", "preview") and identity.environment == owner.name and owner.urls_in_config:
+            # (Its kubeconfig holds the standby cluster's context too: replicas are reached the same way there.)
+            same_cluster = clusters.get(identity.environment) == column_cluster[owner.name] and installs.get(identity.environment)
+            store_reads = any(
+                rows[i][owner.name].read for i in identities if i.environment == owner.owner and i.role in SYNC_ROLES
+            )
+            # The secret config holds the database URLs themselves: their replicas hold the same values.
+            if identity.role in ("deployer", "preview") and identity.environment == owner.owner and owner.urls_in_config:
                 found.append(THROUGH_THE_SECRET_CONFIG)
-            if identity.role == "deployer" and store_reads and (identity.environment == owner.name or same_cluster):
+            if identity.role == "deployer" and store_reads and (identity.environment == owner.owner or same_cluster):
                 found.append(THROUGH_THE_CLUSTER)
     return AccessMatrix(environments, rows, {k: v for k, v in chains.items() if v})
 
@@ -581,7 +632,7 @@ def render_matrix(matrix: AccessMatrix) -> str:
         for chain in found:
             chain_number.setdefault(chain, len(chain_number) + 1)
     lines = [
-        "| Identity | " + " | ".join(f"{o.capitalize()} secrets" for o in owners) + " |",
+        "| Identity | " + " | ".join(e.title for e in matrix.environments) + " |",
         "|---|" + "---|" * len(owners),
     ]
     for identity, cells in matrix.rows.items():
@@ -601,7 +652,9 @@ def render_matrix(matrix: AccessMatrix) -> str:
         "Cells: read = secret values (GetSecretBundleByName); write = new secret versions "
         "(UpdateSecret); delete = scheduling the deletion of the vault, the key and the secrets (database URLs, "
         "JWT generations), through the identity's own IAM grants. 🔗 = reached by a chain beside them; "
-        "❌ = neither reaches it.",
+        "❌ = neither reaches it."
+        + (" Replicas are read-only: OCI refuses to write or delete one whatever IAM grants (a change to the "
+           "source reaches them)." if any(e.replica_of for e in matrix.environments) else ""),
         "",
         "Chains:",
         *(f"{n}. through {c.through}; closed by {c.closed_by}." for c, n in chain_number.items()),

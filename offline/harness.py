@@ -189,6 +189,11 @@ class ProgramRun:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
 
+    def own(self, type_: str) -> list[Registration]:
+        """Those of `type_` in the environment's own region and cluster: not its replicas' vault and key, nor
+        what it installs on a standby cluster (disasterRecovery; named `<component>-recovery-…`, `-standby-…`)."""
+        return [r for r in self.of_type(type_) if not {"recovery", "standby"} & set(r.name.split("-"))]
+
 
 def in_creation_order(registrations: list[Registration]) -> list[Registration]:
     """Parents and dependencies before what needs them; otherwise by type and name, never by scheduling."""

@@ -110,12 +110,32 @@ def _who(matrix: AccessMatrix, owner: str, can: Callable[[Access], bool]) -> str
     return ", ".join(names) or "nobody"
 
 
+def _own(run: ProgramRun, type_: str) -> Registration:
+    """The environment's one resource of `type_` in its own region and cluster."""
+    [found] = run.own(type_)
+    return found
+
+
+def _recovery(run: ProgramRun) -> str:
+    """Where the secrets are replicated, and who syncs the replicas there."""
+    own = _own(run, "oci:Kms/key:Key")
+    replicas = [r for r in run.of_type("oci:Kms/key:Key") if r is not own]
+    if not replicas:
+        return "off"
+    [target] = {t["targetRegion"] for s in run.of_type("oci:Vault/secret:Secret")
+                for t in s.plain_inputs["replicationConfig"]["replicationTargets"]}
+    shape = replicas[0].inputs["keyShape"]
+    standby = len(run.of_type("kubernetes:external-secrets.io/v1:SecretStore")) > 1
+    return (f"every secret replicated to {target} (own vault, {shape['algorithm']}-{int(shape['length']) * 8} key)"
+            + ("; standby cluster syncs them" if standby else ""))
+
+
 def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
-    [vault] = run.of_type("oci:Kms/vault:Vault")
-    [key] = run.of_type("oci:Kms/key:Key")
-    [store] = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")
+    vault = _own(run, "oci:Kms/vault:Vault")
+    key = _own(run, "oci:Kms/key:Key")
+    store = _own(run, "kubernetes:external-secrets.io/v1:SecretStore")
     secrets = run.of_type("oci:Vault/secret:Secret")
-    externals = run.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+    externals = run.own("kubernetes:external-secrets.io/v1:ExternalSecret")
     shape = key.inputs["keyShape"]
     length = int(shape["length"])
     kinds = sorted({s.inputs["metadata"]["path"].rsplit("/", 1)[-1] for s in secrets})
@@ -142,6 +162,7 @@ def _facts(run: ProgramRun, matrix: AccessMatrix) -> dict[str, str]:
         "Writes new secret versions": _who(matrix, run.stack, lambda a: a.write),
         "Deletes vault, key, secrets": _who(matrix, run.stack, lambda a: a.deletes == frozenset(DELETIONS)),
         "People told (topic)": run.of_type("oci:Ons/notificationTopic:NotificationTopic")[0].inputs["name"],
+        "Disaster recovery": _recovery(run),
     }
 
 
@@ -198,7 +219,7 @@ def people_table(matrix: AccessMatrix) -> str:
     for identity, cells in matrix.rows.items():
         if identity.environment not in tiers:
             continue  # the IAM administrators: every environment, by chain only (the matrix shows them)
-        own = cells[identity.environment]
+        own = cells[f"{identity.environment} replicas" if identity.replicas_only else identity.environment]
         reading = [c.short for c in matrix.chains.get((identity, identity.environment), []) if "read" in c.reaches.split(", ")]
         read = check[own.read] + (f" (🔗 {', '.join(reading)})" if reading and not own.read else "")
         deletes = (check[bool(own.deletes)] if own.deletes in (frozenset(), frozenset(DELETIONS))
@@ -226,9 +247,10 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
     lines = ["```mermaid", "graph TB"]
     for run in runs:
         env, e = run.stack, run.stack[:4]
-        [vault] = run.of_type("oci:Kms/vault:Vault")
-        [key] = run.of_type("oci:Kms/key:Key")
+        vault = _own(run, "oci:Kms/vault:Vault")
+        key = _own(run, "oci:Kms/key:Key")
         count = len(run.of_type("oci:Vault/secret:Secret"))
+        recovery = _recovery(run)
         shape = key.inputs["keyShape"]
         lines += [
             f'    subgraph {e}["{env.capitalize()}"]',
@@ -236,10 +258,12 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
             f'        {e}_key["Master key<br/>{shape["algorithm"]}-{int(shape["length"]) * 8}<br/>rotation: {_rotation(run.exports["keyRotation"].value)}"]',
             f'        {e}_secrets["{count} secrets<br/>ecommerce/{env}/&lt;service&gt;/&lt;secret&gt;"]',
             f"        {e}_vault --> {e}_key --> {e}_secrets",
+            *([f'        {e}_replicas["{count} read-only replicas<br/>{recovery.split(" (")[0].removeprefix("every secret ")}"]',
+               f"        {e}_secrets -->|replicated| {e}_replicas"] if recovery != "off" else []),
             "    end",
             f"    style {e} fill:{COLOURS.get(env, '#607d8b')},color:#fff",
         ]
-    names = [e.name for e in matrix.environments]
+    names = [e.name for e in matrix.environments if not e.replica_of]
     for owner in names:
         for reader in names:
             if reader != owner and _blocked(matrix, reader, owner):
@@ -309,14 +333,14 @@ def architecture_doc(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> str:
     ) + "\n"
 
 
-def documented(value: Any, stack: str) -> dict[str, str]:
-    """Each OCID a stack's settings hold, and the shaped stand-in the docs show for it."""
+def documented(value: Any, stack: str, owner: str = "") -> dict[str, str]:
+    """Each OCID a stack's settings hold, and the shaped stand-in the docs show for it (a standby cluster's its own)."""
     if isinstance(value, Mapping):
-        return {k: v for item in value.values() for k, v in documented(item, stack).items()}
+        return {o: v for k, item in value.items() for o, v in documented(item, stack, "standby" if k == "standby" else owner).items()}
     if isinstance(value, list):
-        return {k: v for item in value for k, v in documented(item, stack).items()}
+        return {k: v for item in value for k, v in documented(item, stack, owner).items()}
     found = OCID.match(value) if isinstance(value, str) else None
-    return {value: f"ocid1.{found[1]}.{found[2]}..example{stack}{found[1]}"} if found else {}
+    return {value: f"ocid1.{found[1]}.{found[2]}..example{stack}{owner}{found[1]}"} if found else {}
 
 
 def render_docs(project_dir: Path = PROJECT_DIR, identifiers: bool = False) -> str:

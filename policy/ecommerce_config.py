@@ -32,6 +32,8 @@ _ENVIRONMENT = {
         "namespace": {"type": "string", "pattern": _DNS_LABEL, "maxLength": 63,
                       "description": "the environment's Kubernetes namespace (a DNS label)"},
         "clusterId": _ocid("cluster"),
+        "standbyClusterId": {**_ocid("cluster"), "description": "OCID of the environment's standby cluster in its "
+                             "disaster-recovery region (disasterRecovery.standby), if it has one"},
         "installsOperators": {"type": "boolean",
                               "description": "whether this environment installs ESO and Reloader on its cluster; "
                                              "on a cluster several environments share, exactly one does"},

@@ -153,19 +153,72 @@ def native_rotation_needs_virtual_private_vault(resources: Sequence[Resource], _
     return problems
 
 
+def _replication_targets(secret: Resource) -> list[Mapping[str, Any]]:
+    return list((secret.props.get("replicationConfig") or {}).get("replicationTargets") or ())
+
+
 def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> list[str]:
+    """Every secret is stored with this stack's one vault and key; a second vault and key, in another region,
+    only hold the replicas (`replicationConfig`, from the stack's own resources too)."""
     vaults = {r.urn for r in resources if r.type == VAULT}
     keys = {r.urn for r in resources if r.type == KEY}
     if not any(r.type in (VAULT, KEY, SECRET) for r in resources):
         return []  # the IAM program's stacks hold no secrets at all
+    secrets = [r for r in resources if r.type == SECRET]
+    replicating = set().union(*(set(s.property_dependencies.get("replicationConfig", ())) for s in secrets))
     problems = []
-    if len(vaults) != 1 or len(keys) != 1:
-        problems.append(f"a stack must create exactly one vault and one key (found {len(vaults)} and {len(keys)})")
-    for secret in (r for r in resources if r.type == SECRET):
-        for prop, own in (("vaultId", vaults), ("keyId", keys)):
+    if len(vaults - replicating) != 1 or len(keys - replicating) != 1:
+        problems.append(
+            f"a stack must create exactly one vault and one key for its secrets, and at most one more of each for "
+            f"their replicas (found {len(vaults)} and {len(keys)})"
+        )
+    for secret in secrets:
+        for prop, own in (("vaultId", vaults - replicating), ("keyId", keys - replicating)):
             depends_on = set(secret.property_dependencies.get(prop, ()))
             if not depends_on or not depends_on <= own:
                 problems.append(f"{secret.name}: {prop} must come from this stack's own {prop[:-2]}")
+        named = set(secret.property_dependencies.get("replicationConfig", ()))
+        if _replication_targets(secret) and not (named and named <= vaults | keys):
+            problems.append(f"{secret.name}: replicationConfig must name this stack's own replica vault and key")
+    return problems
+
+
+# OCI replicates a secret to at most three regions (OCI "Replicating Secrets"; pulumi-oci
+# SecretReplicationConfigArgs.replication_targets: "By default, a maximum of 3 targets is allowed").
+MAX_REPLICATION_TARGETS = 3
+
+
+def replicas_everywhere(resources: Sequence[Resource], _: Context) -> list[str]:
+    """Once a stack replicates (a secret names a replica vault), every secret replicates to the same targets:
+    one left out would be missing at a failover. Except a JWT generation without any: one that existed before
+    replication was turned on is never updated to add it (the engine hands analyzers its old inputs, pulumi
+    pkg/resource/deploy/step_generator.go, processIgnoreChanges before the analyzers), and the standby names
+    none of those (components/rotation.py, `replicated_from`)."""
+    secrets = [r for r in resources if r.type == SECRET]
+    targets = {s.name: sorted(shown(t) for t in _replication_targets(s)) for s in secrets}
+    wanted = max(targets.values(), key=len, default=[])
+    if not wanted:
+        return []
+    unreplicated_generation = {s.name for s in secrets if ".jwt-secret" in str(s.props.get("secretName")) and not targets[s.name]}
+    return [f"{name}: replicated to {shown(has)}, the stack's other secrets to {shown(wanted)}: every secret of a "
+            "replicating stack replicates to the same vault and key" for name, has in sorted(targets.items())
+            if has != wanted and name not in unreplicated_generation]
+
+
+def replicas_elsewhere(r: Resource, _: Context) -> list[str]:
+    """A replica in the secret's own region fails with it; OCI takes at most three targets."""
+    if r.type != SECRET:
+        return []
+    targets = _replication_targets(r)
+    problems = []
+    if len(targets) > MAX_REPLICATION_TARGETS:
+        problems.append(f"{r.name}: {len(targets)} replication targets; OCI allows at most {MAX_REPLICATION_TARGETS}")
+    region = r.provider.get("region")
+    for target in targets:
+        if target.get("targetRegion") == region:
+            problems.append(f"{r.name}: replicated into its own region {region}; a replica must be in another region")
+    if (r.props.get("replicationConfig") or {}).get("isWriteForwardEnabled"):
+        problems.append(f"{r.name}: write forwarding makes a replica writable; replicas stay read-only")
     return problems
 
 
@@ -215,7 +268,9 @@ def neighbours_refused(r: Resource, ctx: Context) -> list[str]:
             "(components/providers.py)"
         )
     for key, value in used.items():
-        if value != own.get(key):
+        # Its standby cluster, where the authority lists one, is its own too (disasterRecovery.standby).
+        allowed = {own.get(key), own.get("standbyClusterId") if key == "clusterId" else None} - {None}
+        if value not in allowed:
             owners = sorted(env for env, theirs in ctx.environments.items() if env != r.stack and theirs.get(key) == value)
             whose = f" is {' and '.join(owners)}'s, and" if owners else ""
             problems.append(
@@ -314,6 +369,10 @@ RULES: tuple[Rule, ...] = (
          stack_check=native_rotation_needs_virtual_private_vault),
     Rule("secrets-own-vault-and-key", "Every secret uses this stack's own vault and key.", "mandatory",
          stack_check=secrets_use_own_vault_and_key),
+    Rule("replicas-everywhere", "Once a stack replicates, every secret replicates to the same vault and key.",
+         "mandatory", stack_check=replicas_everywhere),
+    Rule("replicas-elsewhere", "Replicas live in another region (at most three), read-only.", "mandatory",
+         replicas_elsewhere),
     Rule("iam-isolation", "No bare any-user; no statement names another environment.", "mandatory",
          iam_statements_isolated, configured=True),
     Rule("sync-namespaced", "ExternalSecrets and stores live in the environment's namespace; no cluster store.",

@@ -129,6 +129,8 @@ def test_statements_outside_the_grammar_are_errors_not_blocks(statement):
 ALL = frozenset(DELETIONS)
 PROMISED = {
     ("production", "sync"): Access(True, False, frozenset()),
+    # Production's standby cluster reads its replicas, and only them (disasterRecovery.standby).
+    ("production", "standbySync"): Access(True, False, frozenset()),
     ("production", "admin"): Access(False, True, frozenset()),
     # Rotation retires JWT generations, and a name pattern cannot tell a retired one from a live one.
     ("production", "deployer"): Access(False, True, frozenset({"JWT generations"})),
@@ -144,6 +146,16 @@ PROMISED = {
 }
 
 
+# Production replicates its secrets (disasterRecovery): a column for its replicas, where IAM grants the same
+# as on its own secrets (OCI refuses writes to a replica whatever IAM says), and the standby reads only there.
+COLUMNS = (*STACKS, "production replicas")
+
+
+def expected_cell(environment: str, role: str, column: str) -> Access:
+    own = column.split()[0] == environment and (role != "standbySync" or column.endswith(" replicas"))
+    return PROMISED[environment, role] if own else NO_ACCESS
+
+
 def both(stack_runs, iam_runs) -> tuple[list[ProgramRun], list[ProgramRun]]:
     return [stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS]
 
@@ -155,10 +167,10 @@ def test_the_three_real_stacks_give_each_identity_exactly_its_tiers_access(stack
     computed = {(i.environment, i.role): cells for i, cells in matrix.rows.items()}
     assert set(computed) == set(PROMISED) | {("tenancy", "iamAdmin")}
     for (environment, role), cells in computed.items():
-        promised = PROMISED.get((environment, role))
-        assert cells == {o: promised if o == environment else NO_ACCESS for o in STACKS}, (environment, role)
+        if environment != "tenancy":
+            assert cells == {c: expected_cell(environment, role, c) for c in COLUMNS}, (environment, role)
     assert matrix.violations() == []
-    assert all(matrix.chains[IAM_ADMINISTRATORS, owner] == [WRITING_POLICIES] for owner in STACKS)
+    assert all(matrix.chains[IAM_ADMINISTRATORS, owner] == [WRITING_POLICIES] for owner in COLUMNS)
     assert plan.matrix_command(*both(stack_runs, iam_runs)) == 0
 
 
@@ -172,9 +184,11 @@ def test_a_cell_is_blocked_only_when_no_chain_reaches_it(stack_runs, iam_runs, c
     assert not matrix.blocked(deployer, "production")
     assert "not read Secrets" in THROUGH_THE_CLUSTER.closed_by and "platform team" in THROUGH_THE_CLUSTER.closed_by
     for identity in matrix.rows:
-        for owner in STACKS:
-            if identity.environment not in (owner, "tenancy"):
+        for owner in COLUMNS:
+            if identity.environment not in (owner.split()[0], "tenancy"):
                 assert matrix.blocked(identity, owner), (identity.label, owner)
+    [standby] = [i for i in matrix.rows if i.role == "standbySync"]
+    assert matrix.blocked(standby, "production") and not matrix.blocked(standby, "production replicas")
     plan.matrix_command(*both(stack_runs, iam_runs))
     out = capsys.readouterr().out
     assert "✅ write, delete JWT generations; 🔗 read (chain 2); 🔗 read (chain 3)" in out
@@ -254,7 +268,7 @@ def test_people_who_use_the_console_can_list_what_they_may_manage(stack_runs, ia
     statements = policy_statements(iam)
     environments = {e.name: e for e in matrix.environments}
     for identity, cells in matrix.rows.items():
-        if identity.role in ("sync", "iamAdmin", "preview"):
+        if identity.role in ("sync", "standbySync", "iamAdmin", "preview"):
             continue
         own = environments[identity.environment]
         if identity.role != "deployer":
@@ -276,8 +290,8 @@ def test_the_deployer_can_create_everything_the_program_creates(stack_runs, iam_
     runs, iam = both(stack_runs, iam_runs)
     matrix = access_matrix(runs, iam)
     statements = policy_statements(iam)
-    for environment in matrix.environments:
-        [deployer] = [i for i in matrix.rows if i.environment == environment.name and i.role == "deployer"]
+    for environment in matrix.environments:  # the replicas' vault and key included
+        [deployer] = [i for i in matrix.rows if i.environment == environment.owner and i.role == "deployer"]
         for operation in ("CreateSecret", "UpdateSecret", "CreateKeyVersion", "GetVault", "GetKey", "GetSecret"):
             assert can(statements, deployer.principals, operation, environment), (environment.name, operation)
 

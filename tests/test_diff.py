@@ -156,7 +156,8 @@ def test_a_pull_request_changing_a_setting_a_service_and_a_grant_shows_each_wher
     # Nothing of one stack's change leaks into another's section, and the summary counts each change.
     assert "search-service" not in inside(staging + production, "li")
     summary = [data for tags, data in view.pieces if "td" in tags and tags.count("td") == 1]
-    assert summary[:10] == ["production", "0", "0", "0", "0", "0", f"+{len(added)} −0", "3", summary[8], "staging"]
+    # The new row's cells: production's secrets, their replicas (disasterRecovery), staging's and development's.
+    assert summary[:10] == ["production", "0", "0", "0", "0", "0", f"+{len(added)} −0", "4", summary[8], "staging"]
 
 
 def test_no_angle_bracket_value_is_ever_outside_code(plans):

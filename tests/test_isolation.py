@@ -67,10 +67,13 @@ def test_any_user_never_appears_without_the_workload_conditions(iam_runs, stack)
         namespace=f"ecommerce-{stack}",
         service_account="ecommerce-secrets-sync",
     )
+    standby = config.get(f"{PROJECT}:disasterRecovery", {}).get("standby")
+    identities = [identity] + ([iam.SyncIdentity(standby["clusterId"], identity.namespace, identity.service_account,
+                                                 region="AMS")] if standby else [])
     allows = [s for s in statements(iam_runs[stack]) if s.startswith("Allow any-user")]
     assert allows
     for statement in allows:
-        assert all(condition in statement for condition in identity.conditions()), statement
+        assert any(all(c in statement for c in i.conditions()) for i in identities), statement
         assert statement.count("where all {") == 1
 
 
@@ -99,10 +102,11 @@ def test_the_sync_identity_reads_only_its_services_secrets(stack_runs, iam_runs,
     """One secret-bundles statement per service, narrowed by name (target.secret.name, which OCI documents for
     secret bundles); the sync identity reads every service secret of every generation, and no other secret
     someone stores in the same compartment, such as a database admin password."""
+    # One set for the environment's cluster, and one for a standby cluster where there is one.
     reads = [parse(t) for t in statements(iam_runs[stack]) if "to read secret-bundles" in t]
-    assert len(reads) == len(DEFAULT_SERVICES)
+    clusters = 2 if stack_file_config(stack).get(f"{PROJECT}:disasterRecovery", {}).get("standby") else 1
     assert [[c.value for c in s.conditions if c.variable == "target.secret.name"] for s in reads] == [
-        [f"/{service}.*/"] for service in DEFAULT_SERVICES]
+        [f"/{service}.*/"] for service in DEFAULT_SERVICES] * clusters
     matrix = access_matrix([stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS])
     [sync] = [i for i in matrix.rows if i.environment == stack and i.role == "sync"]
     [own] = [e for e in matrix.environments if e.name == stack]
@@ -110,7 +114,7 @@ def test_the_sync_identity_reads_only_its_services_secrets(stack_runs, iam_runs,
 
     def reads_secret(name: str) -> bool:
         return can(every, sync.principals, "GetSecretBundleByName", Environment(
-            own.name, own.tier, own.compartment_id, {**own.targets, "target.secret.name": name}, own.namespace))
+            own.name, own.tier, own.compartment_id, {**own.targets, "target.secret.name": name}, own.namespace, own.region))
 
     assert all(reads_secret(f"{service}.{kind}") for service in DEFAULT_SERVICES for kind in ("database-url", "jwt-secret.v7"))
     assert not reads_secret("dbadmin-password") and not reads_secret("billing-team.api-token")
@@ -121,14 +125,15 @@ def test_the_store_check_still_reads_the_vault(stack_runs, iam_runs):
     matrix = access_matrix([stack_runs[s] for s in STACKS], [iam_runs[s] for s in STACKS])
     every = [parse(t) for run in iam_runs.values() for t in statements(run)]
     for environment in matrix.environments:
-        [sync] = [i for i in matrix.rows if i.environment == environment.name and i.role == "sync"]
+        [sync] = [i for i in matrix.rows if i.environment == environment.owner
+                  and i.role == ("standbySync" if environment.replica_of else "sync")]
         assert can(every, sync.principals, "GetVault", environment)
 
 
 def test_deny_statements_refuse_every_other_workload_with_negated_conditions():
     """Opt-in Deny statements cover a different namespace, service account or cluster, each alone, in this compartment."""
     identity = iam.SyncIdentity("ocid1.cluster.oc1.x.a", "ns", "sa")
-    denies = iam.deny_statements(identity, "c")
+    denies = iam.deny_statements([identity], "c")
     assert len(denies) == 3
     assert all(s.startswith("Deny any-user to read secret-family in compartment id c where all {") for s in denies)
     assert all("request.principal.type = 'workload'" in s for s in denies)
@@ -155,7 +160,8 @@ def test_deny_statements_live_in_a_policy_of_their_own(production_with_denies):
     policies = {p.inputs["name"]: p.plain_inputs["statements"] for p in secrets_policies(production_with_denies)}
     assert set(policies) == {"ecommerce-production-secrets-access", "ecommerce-production-secrets-deny"}
     assert all(s.startswith("Allow ") for s in policies["ecommerce-production-secrets-access"])
-    assert len(policies["ecommerce-production-secrets-deny"]) == 3
+    # Differing from the own cluster's identity in one of three ways and from the standby's in one of three.
+    assert len(policies["ecommerce-production-secrets-deny"]) == 3 * 3
     assert all(s.startswith("Deny ") for s in policies["ecommerce-production-secrets-deny"])
 
 

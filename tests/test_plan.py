@@ -44,15 +44,17 @@ def test_a_real_database_url_appears_nowhere_in_the_plan(urls_file, tmp_path, ca
 
 
 def test_the_plan_lists_each_stacks_inventory(capsys):
-    """For each stack: 1 vault, 1 key, 22 secrets, 1 store, 11 ExternalSecrets."""
+    """For each stack: 1 vault, 1 key, 22 secrets, 1 store, 11 ExternalSecrets; with disasterRecovery, a vault and
+    key for the replicas, and with a standby cluster a store and 11 ExternalSecrets there too."""
     assert plan.main(["all", "--json"]) == 0
     for stack_plan in json.loads(capsys.readouterr().out):
         types = [r["type"] for r in stack_plan["resources"]]
         counts = {t: types.count(t) for t in set(types)}
-        assert counts["oci:Kms/vault:Vault"] == counts["oci:Kms/key:Key"] == 1
+        regions = 2 if stack_plan["stack"] == "production" else 1
+        assert counts["oci:Kms/vault:Vault"] == counts["oci:Kms/key:Key"] == regions
         assert len({r["inputs"]["metadata"]["path"] for r in stack_plan["resources"] if r["type"] == "oci:Vault/secret:Secret"}) == 22
-        assert counts["kubernetes:external-secrets.io/v1:SecretStore"] == 1
-        assert counts["kubernetes:external-secrets.io/v1:ExternalSecret"] == 11
+        assert counts["kubernetes:external-secrets.io/v1:SecretStore"] == regions
+        assert counts["kubernetes:external-secrets.io/v1:ExternalSecret"] == 11 * regions
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -77,6 +77,19 @@ def test_the_real_stacks_get_the_plans_verdicts_through_the_protocol(stack_runs,
     assert [v for v in found if v[1] == "mandatory"] == []
 
 
+def test_live_jwt_generations_without_replication_pass_on_the_update_that_turns_it_on(stack_runs, packs):
+    """The update that turns disasterRecovery on for a deployed stack: the engine hands the analyzers each live
+    JWT generation's old inputs, without replicationConfig (in its ignore_changes; pulumi
+    pkg/resource/deploy/step_generator.go runs processIgnoreChanges before the analyzers). The pack accepts
+    them; a database URL left out is still refused (BROKEN, replicas-everywhere)."""
+    run = stack_runs["production"]
+    live = [r for r in run.of_type(rules.SECRET) if ".jwt-secret" in r.inputs["secretName"]]
+    assert live and all("replicationConfig" in r.inputs for r in live)
+    handed = [dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "replicationConfig"}) if r in live else r
+              for r in run.registrations]
+    assert verdicts(packs["production"].analyze(handed)) == verdicts(packs["production"].analyze(run.registrations))
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_iam_stacks_get_the_plans_verdicts_through_the_protocol(iam_runs, iam_packs, stack):
     """The IAM program's stacks through the same pack: exactly the offline verdicts, no mandatory violation."""
@@ -157,7 +170,52 @@ def without_cluster_identifier(run: ProgramRun) -> list[Registration]:
             if r.type == "pulumi:providers:kubernetes" else r for r in run.registrations]
 
 
+def unreplicated(count: int | None) -> Callable[[ProgramRun], list[Registration]]:
+    """Production with `count` of its secrets (all: None) registered without their replication config, as a
+    program that forgot it, or a JWT generation created without it, would send them."""
+    def broken(run: ProgramRun) -> list[Registration]:
+        secrets = run.of_type(rules.SECRET)[:count]
+        def without(values):
+            return {k: v for k, v in values.items() if k != "replicationConfig"}
+        return [dataclasses.replace(r, inputs=without(r.inputs), property_dependencies=without(r.property_dependencies))
+                if r in secrets else r for r in run.registrations]
+    return broken
+
+
+def replicated(**target) -> Callable[[Registration], Registration]:
+    """A secret whose replication targets are its own with `target` changed (a list: that many of them)."""
+    def change(r: Registration) -> Registration:
+        config = r.inputs["replicationConfig"]
+        [own] = config["replicationTargets"]
+        copies = target.pop("copies", 1)
+        return changed(r, replicationConfig={**config, **target.pop("config", {}),
+                                             "replicationTargets": [{**own, **target}] * copies})
+    return change
+
+
+def recovery_key(change: Callable[[Registration], Registration]) -> Callable[[ProgramRun], list[Registration]]:
+    """The stack's registrations with the replicas' key changed."""
+    def broken(run: ProgramRun) -> list[Registration]:
+        [target] = [r for r in run.of_type(rules.KEY) if "-recovery-" in r.name]
+        return [change(r) if r is target else r for r in run.registrations]
+    return broken
+
+
 BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] = [
+    # disasterRecovery (production replicates to eu-amsterdam-1): the replicas' key, a secret left out, a
+    # replica in the primary region, more targets than OCI takes, a writable replica, no secret replicating.
+    ("key-aes-256", "production", recovery_key(lambda r: changed(r, keyShape={"algorithm": "AES", "length": 24})),
+     'ecommerce-production-recovery-key: key shape {"algorithm": "AES", "length": 24} must be AES'),
+    ("replicas-everywhere", "production", unreplicated(1),
+     "every secret of a replicating stack replicates to the same vault and key"),
+    ("replicas-elsewhere", "production", replacing(rules.SECRET, replicated(targetRegion="eu-frankfurt-1")),
+     "replicated into its own region eu-frankfurt-1"),
+    ("replicas-elsewhere", "production", replacing(rules.SECRET, replicated(copies=4)),
+     "4 replication targets; OCI allows at most 3"),
+    ("replicas-elsewhere", "production", replacing(rules.SECRET, replicated(config={"isWriteForwardEnabled": True})),
+     "write forwarding makes a replica writable"),
+    ("secrets-own-vault-and-key", "production", unreplicated(None),
+     "at most one more of each for their replicas (found 2 and 2)"),
     ("key-aes-256", "production",
      replacing(rules.KEY, lambda r: changed(r, keyShape={"algorithm": "AES", "length": 16})),
      'key shape {"algorithm": "AES", "length": 16} must be AES'),

@@ -33,7 +33,7 @@ def tenancy_copy(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     files = [folder / f"Pulumi.{stack}.yaml" for folder in (copy, copy / "iam") for stack in STACKS]
     files.append(copy / "policy" / "config.json")
     replaced = {found: real_looking(found) for path in files for found in PLACEHOLDER_OCID.findall(path.read_text())}
-    assert len(replaced) == 6  # a compartment and a cluster per environment
+    assert len(replaced) == 7  # a compartment and a cluster per environment, and production's standby cluster
     for path in files:
         text = path.read_text()
         for old, new in replaced.items():

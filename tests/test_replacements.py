@@ -84,7 +84,10 @@ NOT_CHANGED = {
     "adopt.keyId": "the key's inputs stay as they are; the engine imports the named key",
     "adopt.managementEndpoint": "only completes the key's import ID",
     "adopt.databaseUrlSecrets": "the secrets' inputs stay as they are (but for their content); the engine imports them",
+    "disasterRecovery": "turning it on is tests/test_disaster_recovery.py's, which changes each of its keys on a "
+    "stack where it is on (RECOVERY_CHANGES)",
 }
+RECOVERY_KEYS = {key for key in FIXED_SETTINGS if key.startswith("disasterRecovery.")}
 
 
 def leaf_settings(model: type[BaseModel] = StackSettings, prefix: str = "") -> set[str]:
@@ -112,16 +115,20 @@ def with_setting(config: dict[str, Any], key: str, value: Any) -> dict[str, Any]
 _AUTHORITIES = tempfile.TemporaryDirectory()
 
 
-def authority_for(config: dict[str, Any]) -> Path:
-    """The guardrail authority moved first to where `config` puts staging (a reviewed change of policy/config.json,
-    which accepts only an environment's own compartment, cluster and namespace)."""
+def authority_for(config: dict[str, Any], environment: str = "staging") -> Path:
+    """The guardrail authority moved first to where `config` puts `environment` (a reviewed change of
+    policy/config.json, which accepts only an environment's own compartment, cluster, namespace and standby cluster)."""
     k = config[P + "kubernetes"]
     own = {"compartmentId": config[P + "compartmentId"], "clusterId": k["clusterId"],
-           "namespace": k.get("namespace", "ecommerce-staging")}
+           "namespace": k.get("namespace", f"ecommerce-{environment}")}
+    standby = config.get(P + "disasterRecovery", {}).get("standby")
+    if standby:
+        own["standbyClusterId"] = standby["clusterId"]
     authority = json.loads(PACK_CONFIG.read_text())
     for entry in authority.values():
-        entry["environments"]["staging"] = {**entry["environments"]["staging"], **own}
-    path = Path(_AUTHORITIES.name) / f"{hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()}.json"
+        entry["environments"][environment] = {**entry["environments"][environment], **own}
+    moved = json.dumps([environment, own], sort_keys=True).encode()
+    path = Path(_AUTHORITIES.name) / f"{hashlib.sha256(moved).hexdigest()}.json"
     path.write_text(json.dumps(authority))
     return path
 
@@ -200,7 +207,7 @@ def test_settings_that_would_replace_or_delete_data_are_exactly_the_fixed_ones(o
         found = lost(before, staging(with_setting(one_service_staging, key, value)))
         if found:
             reaching[key] = found
-    assert set(reaching) == set(FIXED_SETTINGS), reaching
+    assert set(reaching) == set(FIXED_SETTINGS) - RECOVERY_KEYS, reaching
 
 
 def test_policies_are_deleted_before_they_are_replaced(iam_runs):
@@ -248,9 +255,10 @@ def test_a_key_replacement_is_only_offered_together_with_the_vault(stack_runs):
 
 
 def test_an_allowed_replacement_lifts_protection_for_that_update_only(stack_runs):
-    """With allowReplacement the engine may replace vault, key and secrets; nothing else loses protection."""
+    """With allowReplacement the engine may replace vault, key and secrets; nothing else loses protection. (The
+    replicas' vault follows vaultType unless disasterRecovery.vaultType says otherwise: both are allowed here.)"""
     config = with_setting(stack_file_config("production"), "vaultType", "VIRTUAL_PRIVATE")
-    config = with_setting(config, "allowReplacement", ["vaultType"])
+    config = with_setting(config, "allowReplacement", ["vaultType", "disasterRecovery.vaultType"])
     run = run_program("production", config, {s: "<url>" for s in DEFAULT_SERVICES}, today=PINNED_TODAY,
                       deployed=deployed_outputs(stack_runs["production"]))
     assert not any(r.protect for r in run.of_type(VAULT) + run.of_type(KEY) + run.of_type(SECRET))

@@ -71,7 +71,7 @@ class Delivered:
 
     @classmethod
     def of(cls, run: ProgramRun) -> "Delivered":
-        [external] = run.of_type(EXTERNAL_SECRET)
+        [external] = run.own(EXTERNAL_SECRET)
         data = {d["secretKey"]: d["remoteRef"]["key"] for d in external.inputs["spec"]["data"]}
         declared = {s.inputs["secretName"] for s in run.of_type(SECRET)}
         assert set(data.values()) <= declared, "an ExternalSecret names a secret the stack does not declare"
@@ -91,8 +91,8 @@ def jwt_secrets(run: ProgramRun) -> dict[str, Registration]:
 
 
 def key_version(run: ProgramRun) -> int:
-    names = [v.name for v in run.of_type(KEY_VERSION)]
-    assert len(names) <= 1 and all(v.retain_on_delete and not v.protect for v in run.of_type(KEY_VERSION))
+    names = [v.name for v in run.own(KEY_VERSION)]
+    assert len(names) <= 1 and all(v.retain_on_delete and not v.protect for v in run.own(KEY_VERSION))
     return int(names[0].rsplit("-v", 1)[1]) if names else 0
 
 
@@ -174,7 +174,7 @@ def test_a_stack_deployed_by_the_previous_version_publishes_next_a_full_interval
     first = one_service("production", today, old_outputs)
     assert Delivered.of(first).keys == {"JWT_SECRET": 2, PREVIOUS_JWT_ENV_VAR: 1, NEXT_JWT_ENV_VAR: 3}
     assert first.exports["jwtRotation"].value["since"] == today.isoformat()
-    assert [v.name for v in first.of_type(KEY_VERSION)] == ["ecommerce-production-key-v2"]
+    assert [v.name for v in first.own(KEY_VERSION)] == ["ecommerce-production-key-v2"]
     names = {s.name for s in jwt_secrets(first).values()}
     assert {"ecommerce-production-auth-service-jwt-secret-v1", "ecommerce-production-auth-service-jwt-secret-v2"} <= names
     for secret in jwt_secrets(first).values():
@@ -308,14 +308,14 @@ def test_every_synced_secret_asks_reloader_to_restart_its_pods(stack_runs):
 
 
 def reloaders(run: ProgramRun) -> list[Registration]:
-    return [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "reloader"]
+    return [r for r in run.own(RELEASE) if r.inputs["chart"] == "reloader"]
 
 
 def test_reloader_comes_with_the_operator_and_watches_only_the_environments_namespaces(stack_runs):
     """Wherever a stack installs the operator it installs one pinned Reloader with a stable release name,
     in scoped mode (Roles in the listed namespaces, no ClusterRole); turning it off stays possible."""
     for stack, run in stack_runs.items():
-        operator = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "external-secrets"]
+        operator = [r for r in run.own(RELEASE) if r.inputs["chart"] == "external-secrets"]
         [reloader] = reloaders(run) if operator else [None]
         if reloader is None:
             continue
@@ -342,7 +342,7 @@ def test_reloader_waits_for_the_namespace_its_role_goes_into():
     chart-v2.2.16 templates/role.yaml, rolebinding.yaml). On a stack's first update the environment's
     namespace is created by the same update: the release waits for it, or the API server refuses the Role."""
     run = one_service("staging", PINNED_TODAY)
-    [namespace] = run.of_type("kubernetes:core/v1:Namespace")
+    [namespace] = run.own("kubernetes:core/v1:Namespace")
     [reloader] = reloaders(run)
     assert namespace.inputs["metadata"]["name"] in reloader.inputs["values"]["reloader"]["namespaces"]
     assert namespace.urn in {*reloader.depends_on, *(u for urns in reloader.property_dependencies.values() for u in urns)}

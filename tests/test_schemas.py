@@ -58,12 +58,15 @@ def test_a_broken_store_is_refused_by_the_crd(schemas_dir):
 def test_operator_values_match_the_chart_schema(stack_runs, schemas_dir):
     """The Helm values of the ESO 2.9.0 release are valid for the chart's own values schema."""
     schema = json.loads((schemas_dir / "external-secrets-v2.9.0" / "helm-values.schema.json").read_text())
-    [release] = [r for r in stack_runs["production"].of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "external-secrets"]
-    assert (release.inputs["chart"], release.inputs["version"]) == ("external-secrets", "2.9.0")
-    assert release.inputs["repositoryOpts"] == {"repo": "https://charts.external-secrets.io"}
-    validate(schema, release.plain_inputs["values"])
-    assert release.inputs["values"]["processClusterStore"] is False
-    assert release.inputs["values"]["processPushSecret"] is False
+    # Production's own cluster and its standby cluster (disasterRecovery.standby) install the same release.
+    releases = [r for r in stack_runs["production"].of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "external-secrets"]
+    assert len(releases) == 2
+    for release in releases:
+        assert (release.inputs["chart"], release.inputs["version"]) == ("external-secrets", "2.9.0")
+        assert release.inputs["repositoryOpts"] == {"repo": "https://charts.external-secrets.io"}
+        validate(schema, release.plain_inputs["values"])
+        assert release.inputs["values"]["processClusterStore"] is False
+        assert release.inputs["values"]["processPushSecret"] is False
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -71,7 +74,7 @@ def test_builtin_kubernetes_objects_match_the_official_schemas(stack_runs, stack
     """Namespace and ServiceAccount are valid Kubernetes objects (kubernetes-validate, strict)."""
     run: ProgramRun = stack_runs[stack]
     objects = run.of_type("kubernetes:core/v1:Namespace") + run.of_type("kubernetes:core/v1:ServiceAccount")
-    assert len(objects) == 2
+    assert len(objects) == 2 * len(run.of_type("pulumi:providers:kubernetes"))  # per cluster, a standby's too
     for registration in objects:
         kubernetes_validate.validate(registration.plain_inputs, KUBERNETES_VERSION, strict=True)
 
@@ -104,15 +107,21 @@ def rule_model(rule: dict[str, Any]) -> Any:
 def test_vault_key_and_secret_inputs_are_accepted_by_the_oci_request_models(stack_runs, stack):
     """CreateVaultDetails, CreateKeyDetails and CreateSecretDetails accept every value the program sends."""
     run = stack_runs[stack]
-    [vault] = run.of_type("oci:Kms/vault:Vault")
-    no_unknown_enum(
-        oci.key_management.models.CreateVaultDetails(
-            compartment_id=vault.inputs["compartmentId"],
-            display_name=vault.inputs["displayName"],
-            vault_type=vault.inputs["vaultType"],
+    for vault in run.of_type("oci:Kms/vault:Vault"):  # the replicas' too
+        no_unknown_enum(
+            oci.key_management.models.CreateVaultDetails(
+                compartment_id=vault.inputs["compartmentId"],
+                display_name=vault.inputs["displayName"],
+                vault_type=vault.inputs["vaultType"],
+            )
         )
-    )
-    [key] = run.of_type("oci:Kms/key:Key")
+    for key in run.of_type("oci:Kms/key:Key"):
+        key_accepted(key)
+    for secret in run.of_type("oci:Vault/secret:Secret"):
+        secret_accepted(secret)
+
+
+def key_accepted(key: Any) -> None:
     shape = key.inputs["keyShape"]
     # The SDK does not check key lengths: AES takes 16, 24 or 32 bytes, and 32 is asked for.
     assert shape["length"] == 32
@@ -124,30 +133,42 @@ def test_vault_key_and_secret_inputs_are_accepted_by_the_oci_request_models(stac
             protection_mode=key.inputs["protectionMode"],
         )
     )
-    for secret in run.of_type("oci:Vault/secret:Secret"):
-        inputs = secret.plain_inputs
-        content = inputs.get("secretContent")
-        generation = inputs.get("secretGenerationContext")
-        no_unknown_enum(
-            oci.vault.models.CreateSecretDetails(
-                compartment_id=inputs["compartmentId"],
-                vault_id=inputs["vaultId"],
-                key_id=inputs["keyId"],
-                secret_name=inputs["secretName"],
-                metadata=inputs["metadata"],
-                enable_auto_generation=inputs.get("enableAutoGeneration"),
-                secret_content=content
-                and oci.vault.models.Base64SecretContentDetails(content_type=content["contentType"], content=content["content"]),
-                secret_generation_context=generation
-                and oci.vault.models.PassphraseGenerationContext(
-                    generation_type=generation["generationType"],
-                    generation_template=generation["generationTemplate"],
-                    passphrase_length=int(generation["passphraseLength"]),
-                    secret_template=generation["secretTemplate"],
-                ),
-                secret_rules=[rule_model(rule) for rule in inputs.get("secretRules", [])],
-            )
+
+
+def secret_accepted(secret: Any) -> None:
+    inputs = secret.plain_inputs
+    content = inputs.get("secretContent")
+    generation = inputs.get("secretGenerationContext")
+    replication = inputs.get("replicationConfig")
+    no_unknown_enum(
+        oci.vault.models.CreateSecretDetails(
+            compartment_id=inputs["compartmentId"],
+            vault_id=inputs["vaultId"],
+            key_id=inputs["keyId"],
+            secret_name=inputs["secretName"],
+            metadata=inputs["metadata"],
+            enable_auto_generation=inputs.get("enableAutoGeneration"),
+            secret_content=content
+            and oci.vault.models.Base64SecretContentDetails(content_type=content["contentType"], content=content["content"]),
+            secret_generation_context=generation
+            and oci.vault.models.PassphraseGenerationContext(
+                generation_type=generation["generationType"],
+                generation_template=generation["generationTemplate"],
+                passphrase_length=int(generation["passphraseLength"]),
+                secret_template=generation["secretTemplate"],
+            ),
+            secret_rules=[rule_model(rule) for rule in inputs.get("secretRules", [])],
+            replication_config=replication and oci.vault.models.ReplicationConfig(
+                replication_targets=[
+                    oci.vault.models.ReplicationTarget(
+                        target_region=t["targetRegion"], target_vault_id=t["targetVaultId"], target_key_id=t["targetKeyId"]
+                    )
+                    for t in replication["replicationTargets"]
+                ],
+                is_write_forward_enabled=replication["isWriteForwardEnabled"],
+            ),
         )
+    )
 
 
 def test_the_oci_model_check_can_fail():

@@ -21,7 +21,7 @@ EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 
 
 def only(run: ProgramRun, type_: str):
-    [registration] = run.of_type(type_)
+    [registration] = run.own(type_)
     return registration
 
 
@@ -39,7 +39,7 @@ def test_every_resource_waits_for_the_replacement_guard(stack_runs, stack):
 
 def jwt_generations(run: ProgramRun) -> list[int]:
     """The JWT secret generations a run declares: signing and next, and the one before from the first rotation on."""
-    return sorted({int(s.inputs["metadata"]["generation"]) for s in run.of_type(SECRET) if "generation" in s.inputs["metadata"]})
+    return sorted({int(s.inputs["metadata"]["generation"]) for s in run.own(SECRET) if "generation" in s.inputs["metadata"]})
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -47,10 +47,10 @@ def test_each_stack_creates_the_described_inventory(stack_runs, stack):
     """One vault, one key, 22 logical secrets (plus the previous JWT generation during its overlap), one
     namespaced store, 11 ExternalSecrets, a topic and an Events rule per environment."""
     run = stack_runs[stack]
-    counts = {t: len(run.of_type(t)) for t in (VAULT, KEY, STORE, EXTERNAL_SECRET, POLICY, TOPIC, RULE)}
+    counts = {t: len(run.own(t)) for t in (VAULT, KEY, STORE, EXTERNAL_SECRET, POLICY, TOPIC, RULE)}
     assert counts == {VAULT: 1, KEY: 1, STORE: 1, EXTERNAL_SECRET: 11, POLICY: 0, TOPIC: 1, RULE: 1}
-    assert len({s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}) == 22
-    assert len(run.of_type(SECRET)) == 11 + 11 * len(jwt_generations(run))
+    assert len({s.inputs["metadata"]["path"] for s in run.own(SECRET)}) == 22
+    assert len(run.own(SECRET)) == 11 + 11 * len(jwt_generations(run))
     assert not [r for r in run.registrations if "ClusterSecretStore" in r.type]
 
 
@@ -66,9 +66,9 @@ def test_names_follow_the_product_description(stack_runs, stack):
         for kind in SECRET_KINDS
         for generation in (jwt_generations(run) if kind == "jwt-secret" else [0])
     }
-    actual = {s.inputs["secretName"]: s.inputs["metadata"]["path"] for s in run.of_type(SECRET)}
+    actual = {s.inputs["secretName"]: s.inputs["metadata"]["path"] for s in run.own(SECRET)}
     assert actual == expected
-    assert all(s.inputs["freeformTags"]["path"] == s.inputs["metadata"]["path"] for s in run.of_type(SECRET))
+    assert all(s.inputs["freeformTags"]["path"] == s.inputs["metadata"]["path"] for s in run.own(SECRET))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -84,7 +84,7 @@ def test_every_secret_uses_its_own_environments_vault_key_and_compartment(stack_
     run = stack_runs[stack]
     vault, key = only(run, VAULT), only(run, KEY)
     compartment = stack_file_config(stack)[f"{PROJECT}:compartmentId"]
-    for secret in run.of_type(SECRET):
+    for secret in run.own(SECRET):
         assert secret.inputs["vaultId"] == f"<{vault.name}-id>"
         assert secret.inputs["keyId"] == f"<{key.name}-id>"
         assert secret.inputs["compartmentId"] == compartment
@@ -106,7 +106,7 @@ def test_rotation_per_environment(stack_runs, stack, method, interval, version):
     assert tags.get("rotation-interval-days") == interval
     # A DEFAULT vault has no native auto-rotation: asking OCI for it would fail at the API.
     assert key.inputs["isAutoRotationEnabled"] is False
-    versions = run.of_type(KEY_VERSION)
+    versions = run.own(KEY_VERSION)
     assert [v.name for v in versions] == [f"{key.name}-v{version}"]
     assert run.exports["keyRotation"].value["version"] == version
 
@@ -119,7 +119,7 @@ def test_a_clock_past_the_due_date_creates_exactly_the_next_key_version(stack_ru
     assert due > PINNED_TODAY
     after = run_stack("production", today=due, deployed=deployed)
     day_before = run_stack("production", today=due - timedelta(days=1), deployed=deployed)
-    names = lambda run: [v.name for v in run.of_type(KEY_VERSION)]  # noqa: E731
+    names = lambda run: [v.name for v in run.own(KEY_VERSION)]  # noqa: E731
     assert names(day_before) == names(before) == ["ecommerce-production-key-v4"]
     assert names(after) == ["ecommerce-production-key-v5"]
     for version in before.of_type(KEY_VERSION) + after.of_type(KEY_VERSION):
@@ -137,12 +137,12 @@ def test_vault_and_key_are_protected_everywhere_secrets_in_strict_stacks(stack_r
     (it refuses to replace a protected resource: pulumi/pulumi step_generator.go); the strict preset
     also protects the secrets, the namespace and the operator release."""
     run = stack_runs[stack]
-    assert all(r.protect for r in run.of_type(VAULT) + run.of_type(KEY))
-    urls = [s for s in run.of_type(SECRET) if s.inputs["secretName"].endswith(".database-url")]
-    others = urls + run.of_type("kubernetes:core/v1:Namespace") + run.of_type("kubernetes:helm.sh/v3:Release")
+    assert all(r.protect for r in run.own(VAULT) + run.own(KEY))
+    urls = [s for s in run.own(SECRET) if s.inputs["secretName"].endswith(".database-url")]
+    others = urls + run.own("kubernetes:core/v1:Namespace") + run.own("kubernetes:helm.sh/v3:Release")
     assert {r.protect for r in others} == {protected}
     # Retiring the generation before last is what a JWT rotation does: those are never protected.
-    assert not any(s.protect for s in run.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"])
+    assert not any(s.protect for s in run.own(SECRET) if ".jwt-secret" in s.inputs["secretName"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -151,8 +151,13 @@ def test_only_explicit_providers_are_used(stack_runs, stack):
     run = stack_runs[stack]
     assert stack_file_config(stack)["pulumi:disable-default-providers"] == ["oci", "kubernetes"]
     assert all(r.provider for r in run.resources)
-    assert all(r.provider.split("::")[-2] == f"oci-{stack}" for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET)
-    assert all(r.provider.split("::")[-2] == f"kubernetes-{stack}" for r in run.resources if r.type.startswith("kubernetes:"))
+    # With disasterRecovery, the replicas' vault and key are in their region, the standby's objects on its cluster.
+    assert {r.provider.split("::")[-2] for r in run.resources if r.type.startswith("oci:Kms") or r.type == SECRET} <= {
+        f"oci-{stack}", f"oci-{stack}-recovery"}
+    assert {r.provider.split("::")[-2] for r in run.resources if r.type.startswith("kubernetes:")} <= {
+        f"kubernetes-{stack}", f"kubernetes-{stack}-standby"}
+    own = {r.urn for t in {r.type for r in run.resources} for r in run.own(t)}
+    assert all(r.provider.split("::")[-2] in (f"oci-{stack}", f"kubernetes-{stack}") for r in run.resources if r.urn in own)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -160,9 +165,9 @@ def test_external_secrets_wait_for_their_sources(stack_runs, stack):
     """Each ExternalSecret is created after its two secrets and the store, so its first sync works (the IAM
     program granted the reads before the first deployment)."""
     run = stack_runs[stack]
-    for external in run.of_type(EXTERNAL_SECRET):
+    for external in run.own(EXTERNAL_SECRET):
         service = external.inputs["metadata"]["name"]
-        expected = {s.urn for s in run.of_type(SECRET) if s.inputs["metadata"]["service"] == service}
+        expected = {s.urn for s in run.own(SECRET) if s.inputs["metadata"]["service"] == service}
         expected |= {only(run, STORE).urn, guard_urn(run)}
         assert set(external.depends_on) == expected
 
@@ -175,7 +180,8 @@ def test_secret_store_authenticates_as_the_environments_own_service_account(stac
     assert oracle["principalType"] == "Workload"
     assert oracle["serviceAccountRef"] == {"name": "ecommerce-secrets-sync"}
     assert store.inputs["metadata"]["namespace"] == f"ecommerce-{stack}"
-    for external in stack_runs[stack].of_type(EXTERNAL_SECRET):
+    # The own cluster's (the standby's name only replicated generations: tests/test_disaster_recovery.py).
+    for external in stack_runs[stack].own(EXTERNAL_SECRET):
         assert external.inputs["metadata"]["namespace"] == f"ecommerce-{stack}"
         assert external.inputs["spec"]["secretStoreRef"] == {"name": "oci-vault", "kind": "SecretStore"}
         assert external.inputs["spec"]["refreshInterval"] == "1h"
@@ -190,7 +196,7 @@ def test_database_urls_are_secret_and_jwt_secrets_never_pass_through_pulumi():
     url = "postgres://app:s3cr3t-pa55@db.internal:5432/orders"
     urls = {service: url for service in DEFAULT_SERVICES}
     run = run_stack("staging", database_urls=urls, today=PINNED_TODAY)
-    for secret in run.of_type(SECRET):
+    for secret in run.own(SECRET):
         if secret.inputs["secretName"].endswith(".database-url"):
             assert secret.is_secret("secretContent")
             assert "secretContent" in secret.additional_secret_outputs
@@ -251,8 +257,8 @@ def run_staging_with(**changes) -> ProgramRun:
 def test_an_adopted_namespace_is_labelled_and_never_deleted():
     """`manageNamespace: adopt` patches the existing namespace and leaves it in place on removal."""
     run = run_staging_with(kubernetes={"manageNamespace": "adopt"})
-    assert not run.of_type("kubernetes:core/v1:Namespace")
-    [patch] = run.of_type("kubernetes:core/v1:NamespacePatch")
+    assert not run.own("kubernetes:core/v1:Namespace")
+    [patch] = run.own("kubernetes:core/v1:NamespacePatch")
     assert patch.retain_on_delete is True
     assert patch.inputs["metadata"]["name"] == "ecommerce-staging"
 
@@ -264,4 +270,4 @@ def test_native_rotation_on_a_virtual_private_vault():
     assert key.inputs["isAutoRotationEnabled"] is True
     assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 180
     assert key.inputs["freeformTags"]["rotation-method"] == "native"
-    assert not run.of_type(KEY_VERSION)
+    assert not run.own(KEY_VERSION)

@@ -1,0 +1,293 @@
+"""Production's secrets survive a region outage: replicas in a second region, a standby cluster syncing them.
+
+Driven through the real program under the mocks, with deployed outputs where a deployment is what the
+promise is about (turning disaster recovery on, a rotation afterwards). Which input changes replace a
+resource is read from the providers (`offline/replacements.py`), as in tests/test_replacements.py.
+"""
+
+import copy
+from datetime import date, timedelta
+from typing import Any
+
+import oci
+import pytest
+
+from components.naming import PROJECT
+from components.regions import OCI_REGIONS
+from components.replacement_guard import FIXED_SETTINGS
+from components.settings_errors import SettingsError
+from components.stack_config import load_stack_settings, project_keys
+from offline.harness import ProgramRun, run_program, stack_file_config
+from offline.replacements import KEY, SECRET, VAULT
+from tests.conftest import PINNED_TODAY
+from tests.test_rotation import as_the_engine_hands_them, generation_of
+from tests.test_replacements import RECOVERY_KEYS, authority_for, deployed_outputs, lost, updated_generations, with_setting
+
+P = f"{PROJECT}:"
+KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+RECOVERY = P + "disasterRecovery"
+
+
+def production(config: dict[str, Any], today: date = PINNED_TODAY, **kwargs: Any) -> ProgramRun:
+    services = config.get(P + "services")
+    kwargs.setdefault("authority", authority_for(config, "production"))
+    return run_program("production", config, {s: "<url>" for s in services}, today=today, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def with_recovery() -> dict[str, Any]:
+    # What replication reaches does not depend on how many services there are: one keeps this fast.
+    return with_setting(stack_file_config("production"), "services", ["auth-service"])
+
+
+@pytest.fixture(scope="module")
+def without_recovery(with_recovery) -> dict[str, Any]:
+    return {k: v for k, v in with_recovery.items() if k != RECOVERY}
+
+
+def replica_targets(secret) -> list[dict[str, Any]]:
+    return secret.plain_inputs.get("replicationConfig", {}).get("replicationTargets", [])
+
+
+def test_the_region_table_is_the_oci_sdks():
+    """components/regions.py is the OCI SDK's region list (realm and key), so an SDK upgrade cannot drift from it."""
+    keys = {region: short.upper() for short, region in oci.regions.REGIONS_SHORT_NAMES.items()}
+    assert {r: (o.realm, o.key) for r, o in OCI_REGIONS.items()} == {
+        r: (realm, keys[r]) for r, realm in oci.regions.REGION_REALMS.items()
+    }
+    assert OCI_REGIONS["eu-amsterdam-1"] == ("oc1", "AMS") and OCI_REGIONS["eu-frankfurt-1"].realm == "oc1"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"region": "eu-frankfurt-1"}, "is the primary region (region)"),
+        ({"region": "eu-atlantis-1"}, "is not an OCI region"),
+        ({"region": "us-langley-1"}, "is in realm oc2, the primary eu-frankfurt-1 in oc1"),
+        ({"standby": {"clusterId": "ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaplaceholderecommerceproductioncluster0000000000",
+                      "context": "x"}}, "is the primary cluster"),
+        ({"replicas": 3}, "replicas"),
+    ],
+)
+def test_a_wrong_recovery_setting_is_one_message_before_anything(change, expected):
+    """Not the primary region, a region OCI has, in the primary's realm, a standby that is not the primary
+    cluster, no unknown key: refused with the key, the value and the fix, before any resource."""
+    config = copy.deepcopy(stack_file_config("production"))
+    config[RECOVERY] = {**config[RECOVERY], **change}
+    with pytest.raises(SettingsError) as refused:
+        load_stack_settings(project_keys(config), "production")
+    message = str(refused.value)
+    assert "disasterRecovery" in message and expected in message
+    assert "Traceback" not in message
+
+
+def test_native_rotation_needs_a_virtual_private_vault_for_the_replicas_too():
+    """The replicas' key rotates on the primary's schedule: native rotation needs a VIRTUAL_PRIVATE vault there too."""
+    config = copy.deepcopy(stack_file_config("production"))
+    config[P + "vaultType"] = "VIRTUAL_PRIVATE"
+    config[P + "keyRotation"] = {"automatic": True, "intervalDays": 90, "method": "native"}
+    assert load_stack_settings(project_keys(config), "production").disaster_recovery.vault_type == "VIRTUAL_PRIVATE"
+    config[RECOVERY] = {**config[RECOVERY], "vaultType": "DEFAULT"}
+    with pytest.raises(SettingsError, match="disasterRecovery.vaultType"):
+        load_stack_settings(project_keys(config), "production")
+
+
+def test_recovery_is_off_unless_a_stack_turns_it_on(stack_runs):
+    """Staging and development create nothing in a second region; production replicates every secret."""
+    for stack in ("staging", "development"):
+        run = stack_runs[stack]
+        assert len(run.of_type(VAULT)) == len(run.of_type(KEY)) == 1
+        assert not any(replica_targets(s) for s in run.of_type(SECRET))
+    run = stack_runs["production"]
+    [replica_vault] = [v for v in run.of_type(VAULT) if v not in run.own(VAULT)]
+    [replica_key] = [k for k in run.of_type(KEY) if k not in run.own(KEY)]
+    assert replica_vault.provider.split("::")[-2] == replica_key.provider.split("::")[-2] == "oci-production-recovery"
+    [provider] = [p for p in run.of_type("pulumi:providers:oci") if p.name == "oci-production-recovery"]
+    assert provider.inputs["region"] == "eu-amsterdam-1"
+    # Protected like the primary ones, an AES-256 key of the same protection mode, on the same schedule.
+    assert replica_vault.protect and replica_key.protect
+    [own_key] = run.own(KEY)
+    for field in ("keyShape", "protectionMode", "freeformTags", "isAutoRotationEnabled"):
+        assert replica_key.inputs[field] == own_key.inputs[field], field
+    # Every secret, database URLs and every JWT generation alike, replicates there, read-only.
+    for secret in run.of_type(SECRET):
+        assert replica_targets(secret) == [{
+            "targetRegion": "eu-amsterdam-1",
+            "targetVaultId": f"<{replica_vault.name}-id>",
+            "targetKeyId": f"<{replica_key.name}-id>",
+        }], secret.name
+        assert secret.plain_inputs["replicationConfig"]["isWriteForwardEnabled"] is False
+        assert set(secret.property_dependencies["replicationConfig"]) == {replica_vault.urn, replica_key.urn}
+
+
+def test_the_standby_cluster_syncs_the_replicas_in_the_same_namespace(stack_runs):
+    """Same namespace, service account, store name and ExternalSecrets as the own cluster; the store reads the
+    replicas' vault in the replica region. Production's plan is the update that turns recovery on for a stack
+    deployed a year before (signing v3): none of its live JWT generations replicates, so the standby's Secrets
+    hold the database URL alone until replicated generations come round (the simulated year below).
+    (Schemas: tests/test_schemas.py validates every object of both.)"""
+    run = stack_runs["production"]
+    stores = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")
+    [own] = run.own("kubernetes:external-secrets.io/v1:SecretStore")
+    [standby] = [s for s in stores if s is not own]
+    [replica_vault] = [v for v in run.of_type(VAULT) if v not in run.own(VAULT)]
+    assert standby.provider.split("::")[-2] == "kubernetes-production-standby"
+    assert standby.plain_inputs["spec"]["provider"]["oracle"] == {
+        **own.plain_inputs["spec"]["provider"]["oracle"], "region": "eu-amsterdam-1", "vault": f"<{replica_vault.name}-id>",
+    }
+    assert standby.plain_inputs["metadata"] == own.plain_inputs["metadata"]
+    externals = run.of_type(EXTERNAL_SECRET)
+    mine = run.own(EXTERNAL_SECRET)
+
+    def synced(objects, keys) -> dict[str, Any]:
+        return {e.inputs["metadata"]["name"]: (e.plain_inputs["metadata"]["namespace"],
+                                               {**e.plain_inputs["spec"], "data": [d for d in e.plain_inputs["spec"]["data"] if d["secretKey"] in keys]})
+                for e in objects}
+
+    assert len(externals) == 2 * len(mine)
+    assert synced((e for e in externals if e not in mine), {"DATABASE_URL", "JWT_SECRET"}) == synced(mine, {"DATABASE_URL"})
+    assert run.exports["jwtRotation"].value["replicatedFrom"] == 3 + 3
+
+
+def test_turning_recovery_on_for_a_deployed_stack_replaces_and_deletes_nothing(without_recovery, with_recovery):
+    """Production deployed without recovery, then the update that turns it on: every resource stays, nothing
+    holding data is replaced, no live JWT generation is updated at all (replicationConfig is in its
+    ignore_changes: the provider would re-send its generation context, and whether OCI then generates a new
+    value is undocumented), and each database URL gets its replication config in an update without content
+    (terraform-provider-oci vault_secret_resource.go, Update, sends secret_content only on HasChange)."""
+    before = production(without_recovery)
+    after = production(with_recovery, deployed=deployed_outputs(before))
+    assert {r.urn for r in before.registrations} <= {r.urn for r in after.registrations}
+    assert lost(before, after) == set()
+    assert all("replicationConfig" in s.ignore_changes for s in after.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"])
+    now = {r.urn: r for r in after.of_type(SECRET)}
+    for url in (s for s in before.of_type(SECRET) if ".database-url" in s.inputs["secretName"]):
+        changed = {k for k in url.inputs.keys() | now[url.urn].inputs.keys() if url.plain_inputs.get(k) != now[url.urn].plain_inputs.get(k)}
+        assert changed == {"replicationConfig"} and replica_targets(now[url.urn]), url.name
+
+
+def replicated_on_creation(runs: list[ProgramRun]) -> dict[str, bool]:
+    """Each JWT generation's name -> whether it replicates in OCI: whether the update that created it sent a
+    replication config (later updates cannot add one: it is in the generation's ignore_changes)."""
+    created: dict[str, bool] = {}
+    for run in runs:
+        for s in run.of_type(SECRET):
+            if ".jwt-secret" in s.inputs["secretName"]:
+                assert "replicationConfig" in s.ignore_changes
+                created.setdefault(s.inputs["secretName"], bool(replica_targets(s)))
+    return created
+
+
+def jwt_keys(external) -> dict[str, str]:
+    return {d["secretKey"]: d["remoteRef"]["key"] for d in external.plain_inputs["spec"]["data"] if d["secretKey"].startswith("JWT")}
+
+
+# (day, recovery on, rotation settings): production deployed for months without recovery, turned on on a
+# day nothing rotates, then rotations every 30 days, gaps of two and five periods, an interval change.
+DR_YEAR = [
+    (0, False, 30), (30, False, 30), (61, False, 30), (75, True, 30), (76, True, 30), (91, True, 30),
+    (150, True, 30), (182, True, 30), (335, True, 30), (340, True, 7), (347, True, 7), (365, True, 7),
+]
+
+
+def test_the_standby_names_only_generations_that_replicate_over_a_simulated_year(without_recovery, with_recovery):
+    """Each update fed the last one's outputs as the engine hands them. At every step: the standby's
+    ExternalSecrets name only JWT generations created with their replication config (ESO fails a whole
+    ExternalSecret on a missing source: a replica that does not exist); what they name is what the primary
+    names under the same key (so the rotation invariant holds on the standby too); no live generation is
+    updated; the standby gets JWT_SECRET with the third rotation after recovery was turned on, and names what
+    the primary names from the fourth.
+    (A generation that existed before cannot be told from one this update creates: the rule is conservative,
+    components/rotation.py `replicated_from`.)"""
+    runs: list[ProgramRun] = []
+    deployed, turned_on = None, None
+    for day, on, interval in DR_YEAR:
+        config = with_setting(with_recovery if on else without_recovery, "secrets.jwtRotation", {"automatic": True, "intervalDays": interval})
+        run = production(config, today=PINNED_TODAY + timedelta(days=day), deployed=deployed)
+        if runs:
+            assert updated_generations(runs[-1], run) == set(), day
+        runs.append(run)
+        replicated = replicated_on_creation(runs)
+        [primary] = run.own(EXTERNAL_SECRET)
+        standby = [e for e in run.of_type(EXTERNAL_SECRET) if e is not primary]
+        if not on:
+            assert not standby and "replicatedFrom" not in run.exports["jwtRotation"].value
+        else:
+            [standby_keys] = [jwt_keys(e) for e in standby]
+            assert all(replicated[name] for name in standby_keys.values()), (day, standby_keys)
+            assert standby_keys.items() <= jwt_keys(primary).items(), day
+            signing = generation_of(jwt_keys(primary)["JWT_SECRET"])
+            turned_on = turned_on if turned_on is not None else signing
+            # The third rotation after recovery was turned on signs with a replicated generation, the fourth
+            # leaves only replicated ones: from then on the standby names what the primary names.
+            assert ("JWT_SECRET" in standby_keys) == (signing >= turned_on + 3), day
+            assert (standby_keys == jwt_keys(primary)) == (signing >= turned_on + 4), day
+        deployed = as_the_engine_hands_them(run)
+    [primary] = runs[-1].own(EXTERNAL_SECRET)
+    [standby] = [e for e in runs[-1].of_type(EXTERNAL_SECRET) if e is not primary]
+    assert jwt_keys(standby) == jwt_keys(primary) and set(jwt_keys(primary)) == {"JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT"}
+    on_day = [r for (_, on, _), r in zip(DR_YEAR, runs) if on]
+    assert not jwt_keys([e for e in on_day[0].of_type(EXTERNAL_SECRET) if e not in on_day[0].own(EXTERNAL_SECRET)][0])
+
+
+def test_a_rotation_in_the_primary_keeps_the_replicas_current(with_recovery):
+    """The new JWT generation is created with the replication config (OCI replicates it from its first version),
+    and the replicas' key gets a new version on the same day, with the same number, as the primary's."""
+    first = production(with_recovery, today=PINNED_TODAY)
+    due = max(date.fromisoformat(first.exports[o].value["nextDue"]) for o in ("jwtRotation", "keyRotation"))
+    rotated = production(with_recovery, today=due + timedelta(days=1), deployed=deployed_outputs(first))
+    new = {s.urn for s in rotated.of_type(SECRET)} - {s.urn for s in first.of_type(SECRET)}
+    assert new, "the rotation created no new generation: the scenario tests nothing"
+    assert all(replica_targets(s) for s in rotated.of_type(SECRET) if s.urn in new)
+
+    def versions(run: ProgramRun) -> list[str]:
+        return sorted(v.name.rsplit("key-", 1)[1] for v in run.of_type(KEY_VERSION))
+
+    number = versions(rotated)[0]
+    assert versions(rotated) == [number, number] and versions(rotated) != versions(first)
+    assert {v.provider.split("::")[-2] for v in rotated.of_type(KEY_VERSION)} == {"oci-production", "oci-production-recovery"}
+
+
+# One valid new value for each recovery setting on a stack where it is on, or why it is not changed.
+RECOVERY_CHANGES: dict[str, Any] = {
+    "disasterRecovery.region": "eu-paris-1",
+    "disasterRecovery.vaultType": "VIRTUAL_PRIVATE",
+    "disasterRecovery.standby.clusterId": "ocid1.cluster.oc1.eu-amsterdam-1.aaaaaaaaanotherstandby",
+    "disasterRecovery.standby.namespace": "ecommerce-production-standby",
+    "disasterRecovery.standby.context": "another-context",
+    "disasterRecovery.standby.serviceAccount": "another-sync",
+}
+
+
+def test_recovery_settings_that_would_replace_or_delete_data_are_exactly_the_fixed_ones(with_recovery):
+    """On a stack with recovery on: the region, the replicas' vault type and the standby's cluster and namespace
+    replace what holds data (or update live JWT generations), so each is a fixed setting; the others are not."""
+    before = production(with_recovery)
+    reaching = {key for key, value in RECOVERY_CHANGES.items() if lost(before, production(with_setting(with_recovery, key, value)))}
+    assert reaching == RECOVERY_KEYS == {key for key in FIXED_SETTINGS if key.startswith("disasterRecovery.")}
+
+
+def test_a_recovery_region_change_on_a_deployed_stack_is_refused_with_the_steps(with_recovery):
+    """Moving the replicas is refused like any fixed setting: what it does, and how to do it on purpose."""
+    before = production(with_recovery)
+    with pytest.raises(SettingsError) as refused:
+        production(with_setting(with_recovery, "disasterRecovery.region", "eu-paris-1"), deployed=deployed_outputs(before))
+    message = str(refused.value)
+    assert 'disasterRecovery.region = "eu-paris-1": was "eu-amsterdam-1"' in message
+    assert "moves the replicas to another region" in message
+    assert "pulumi config set --path 'allowReplacement[0]' disasterRecovery.region --stack production" in message
+
+
+def test_replication_and_the_standby_get_exactly_their_iam(iam_runs):
+    """Only a replicating environment's deployer may manage secret replication; the standby's reads all carry
+    the replica region (request.region), so it reads replicas, never the primary's secrets."""
+    def statements(stack: str) -> list[str]:
+        return [t for p in iam_runs[stack].of_type("oci:Identity/policy:Policy") for t in p.plain_inputs["statements"]]
+
+    assert not any("secret-replication" in t for stack in ("staging", "development") for t in statements(stack))
+    [replication] = [t for t in statements("production") if "secret-replication" in t]
+    assert replication.startswith("Allow group 'Default'/'ecommerce-production-deployers' to manage secret-replication in compartment id ")
+    standby = [t for t in statements("production") if "productionstandby" in t]
+    assert standby and all(t.startswith("Allow any-user to read ") and "request.region = 'AMS'" in t for t in standby)
+    assert not any("request.region" in t for t in statements("production") if t not in standby)
