@@ -79,7 +79,7 @@ def checkout(tmp_path_factory) -> Path:
         PROJECT_DIR, copy,
         ignore=shutil.ignore_patterns(".git", ".venv", ".tools", "__pycache__", ".pytest_cache", "plan-out", ".mypy_cache"),
     )
-    for shared in (".venv", ".tools", "policy/.venv"):
+    for shared in (".venv", ".tools", "policy/.venv", ".github/oci-cli/.venv"):
         if (PROJECT_DIR / shared).exists():
             (copy / shared).symlink_to(PROJECT_DIR / shared)
     return copy
