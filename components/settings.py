@@ -55,6 +55,16 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
+# Where a reader finds each kind of OCID with the OCI CLI (its `list` command for that resource).
+_OCID_LISTS: Final = {
+    "compartment": "oci iam compartment list",
+    "cluster": "oci ce cluster list --compartment-id <compartment OCID>",
+    "vault": "oci kms management vault list --compartment-id <compartment OCID>",
+    "key": "oci kms management key list --compartment-id <compartment OCID> --endpoint <management endpoint>",
+    "vaultsecret": "oci vault secret list --compartment-id <compartment OCID>",
+}
+
+
 def _ocid(kind: str):
     # ocid1.<type>.<realm>.[region][.future use].<unique id> (OCI documentation, "Resource Identifiers");
     # fullmatch, because `$` also matches before a final newline, which OCI would not accept.
@@ -65,8 +75,8 @@ def _ocid(kind: str):
             raise PydanticCustomError(
                 "ocid",
                 "must be an OCID of a {kind}, shaped like ocid1.{kind}.oc1..<unique id> "
-                "(copy it from the OCI console or `oci iam compartment list`)",
-                {"kind": kind},
+                "(copy it from the OCI console or `{command}`)",
+                {"kind": kind, "command": _OCID_LISTS[kind]},
             )
         return value
 
