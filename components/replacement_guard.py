@@ -95,16 +95,21 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
         "kubectl annotate --overwrite {} meta.helm.sh/release-namespace=<new namespace>)",
     ),
     # Replicas follow their source secret: a new target replaces the replicas' vault and key and re-replicates
-    # every secret there (a replica its source no longer names is deleted: OCI, "Replicating Secrets"); the JWT generations are updated in place with the new target, like on the update that turns it on.
+    # the database URLs there (a replica its source no longer names is deleted: OCI, "Replicating Secrets"). The
+    # live JWT generations are NOT updated (replication_config is in their ignore_changes, environment_vault.py),
+    # so they have no replica in the new vault: the standby counts its generations afresh (rotation.replicated_from).
     "disasterRecovery.region": FixedSetting(
         ("replicas",),
-        "moves the replicas to another region: a new vault and key there, every secret (live JWT generations "
-        "included) updated to replicate there, and the old replicas, vault and key deleted; until OCI has copied "
-        "every secret, a failover finds nothing to sync",
+        "moves the replicas to another region: a new vault and key there, the database URLs updated to replicate "
+        "there, and the old replicas, vault and key deleted; the live JWT generations keep their old target, so the "
+        "standby syncs JWT secrets again only from the generation created three rotations later; until OCI has "
+        "copied every secret, a failover finds nothing to sync",
     ),
     "disasterRecovery.vaultType": FixedSetting(
         ("replicas",),
-        "REPLACES the replicas' vault and key: every secret re-replicates into the new one, the old replicas are deleted",
+        "REPLACES the replicas' vault and key: the database URLs re-replicate into the new one, the old replicas are "
+        "deleted; the live JWT generations keep their old target, so the standby syncs JWT secrets again only from the "
+        "generation created three rotations later",
     ),
     "disasterRecovery.standby.clusterId": FixedSetting(
         ("standby",),
@@ -145,6 +150,17 @@ def _recovery_values(settings: StackSettings) -> dict[str, Any]:
     }
 
 
+# Where the replicas live: both None exactly when disasterRecovery is off.
+_REPLICA_TARGET: Final = ("disasterRecovery.region", "disasterRecovery.vaultType")
+# One of them, so that turning disasterRecovery off is one problem, not one per key.
+_RECOVERY_ON: Final = _REPLICA_TARGET[0]
+_RECOVERY_OFF: Final = (
+    "deletes the replicas' vault and key and the standby's sync; the unprotected standby ExternalSecrets go first "
+    "and with them (creationPolicy Owner) every Secret they synced on the standby cluster, before protect refuses "
+    "the vault"
+)
+
+
 def unprotected(settings: StackSettings) -> set[Replaced]:
     """What this update may replace, because the stack file allows it for a fixed setting."""
     return {part for key in settings.allow_replacement for part in FIXED_SETTINGS[key].replaces}
@@ -161,14 +177,22 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
     problems = []
     for key, setting in FIXED_SETTINGS.items():
         before, now = deployed.get(key), current[key]
-        # A setting that did not apply before (or now) replaces nothing when it starts (or stops) applying.
-        if before is None or now is None or before == now or key in settings.allow_replacement:
+        # A setting that did not apply before (or now) replaces nothing when it starts (or stops) applying,
+        # except the replicas' target: it stops applying when disasterRecovery is turned off, which deletes the
+        # standby's ExternalSecrets (creationPolicy Owner: Kubernetes deletes the Secrets they synced) before
+        # `protect` on the replicas' vault refuses, since the engine checks protect in each delete step's Apply
+        # and carries on with the others (pulumi/pulumi pkg/resource/deploy/step.go deleteProtectedError).
+        stops_replicating = now is None and key == _RECOVERY_ON
+        if before is None or (now is None and not stops_replicating) or before == now or key in settings.allow_replacement:
             continue
         steps = _deliberate_steps(key, setting, settings.environment, stack)
+        if stops_replicating:
+            change, keep = f"turning disasterRecovery off {_RECOVERY_OFF}", "put the disasterRecovery section back"
+        else:
+            change, keep = f"changing it {setting.consequence}", f"pulumi config set --path '{key}' {before} --stack {stack}"
         problems.append(
             f"{PROJECT}:{key} = {shown(now)}: was {shown(before)} when stack {stack} was last deployed, and "
-            f"changing it {setting.consequence}. Nothing was changed. To keep the deployed value: pulumi config "
-            f"set --path '{key}' {before} --stack {stack}. To replace on purpose: {steps}"
+            f"{change}. Nothing was changed. To keep the deployed value: {keep}. To replace on purpose: {steps}"
         )
     return problems
 
@@ -232,7 +256,18 @@ def deployed_state(settings: StackSettings, today: date) -> pulumi.Output[Deploy
         return DeployedState(
             reference,
             key_rotation(key, settings.key_schedule(), today),
-            jwt_rotation(jwt, settings.jwt_schedule(), today, replicating=settings.disaster_recovery is not None),
+            jwt_rotation(
+                jwt, settings.jwt_schedule(), today, replicating=settings.disaster_recovery is not None,
+                replicas_moved=_replicas_moved(fixed or {}, settings),
+            ),
         )
 
     return pulumi.Output.all(*(reference.get_output(name) for name in (FIXED_OUTPUT, KEY_OUTPUT, JWT_OUTPUT))).apply(allowed)
+
+
+def _replicas_moved(deployed: Mapping[str, Any], settings: StackSettings) -> bool:
+    """The replicas' target (region or vault type) differs from the deployed one: an allowed move, since the
+    guard refuses any other; the standby must then count its generations afresh (rotation.replicated_from)."""
+    current = fixed_values(settings)
+    return any(deployed.get(key) not in (None, current[key]) for key in _REPLICA_TARGET)
+

@@ -168,26 +168,35 @@ def key_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: 
     return Rotation(schedule, clock.advanced(schedule, today), KEY_CURRENT)
 
 
-def replicated_from(deployed: Mapping[str, Any] | None, replicating: bool, signing: int) -> int | None:
+def replicated_from(
+    deployed: Mapping[str, Any] | None, replicating: bool, signing: int, replicas_moved: bool = False
+) -> int | None:
     """The first JWT generation created with its replication config, kept from the stack's last update.
 
     A stack never deployed creates every generation with it (0). On a deployed stack, the update that turns
     replication on cannot tell which generations exist: besides the deployed previous, signing and next, an
     earlier update may have left the one after next (JwtGenerations.ahead, or a rotation whose outputs were
     never recorded), and none higher (`jwt_rotation`). So the first one no update can have created yet:
-    the deployed `signing` + 3. Turned off, nothing is recorded; turned on again, counted afresh.
+    the deployed `signing` + 3. Turned off, nothing is recorded; turned on again, counted afresh. Counted
+    afresh too when the replicas move (`replicas_moved`: another region or vault type, allowed on purpose): the
+    live generations keep replicating to the old target (replication_config is in their ignore_changes), so
+    none of them has a replica in the new vault the standby reads.
     """
     if not replicating:
         return None
     if not deployed:
         return 0
-    if deployed.get("replicatedFrom") is not None:
+    if deployed.get("replicatedFrom") is not None and not replicas_moved:
         return int(deployed["replicatedFrom"])
     return signing + 3
 
 
 def jwt_rotation(
-    deployed: Mapping[str, Any] | None, schedule: Schedule, today: date, replicating: bool = False
+    deployed: Mapping[str, Any] | None,
+    schedule: Schedule,
+    today: date,
+    replicating: bool = False,
+    replicas_moved: bool = False,
 ) -> Rotation:
     """Signing moves only to a generation every running pod already accepts: the `next` that the last
     update published. A stack whose last update published none (deployed by the previous version of
@@ -195,7 +204,7 @@ def jwt_rotation(
     rotation waits a full interval, so that no update the same day signs with a key that pods
     started before it do not accept."""
     clock = deployed_clock(deployed, JWT_CURRENT, today)
-    replicas = replicated_from(deployed, replicating, clock.current)
+    replicas = replicated_from(deployed, replicating, clock.current, replicas_moved)
     published = deployed is not None and deployed.get("next") is not None and int(deployed["next"]) == clock.current + 1
     if not published:
         return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT, replicated_from=replicas)

@@ -188,21 +188,36 @@ def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> 
 MAX_REPLICATION_TARGETS = 3
 
 
-def replicas_everywhere(resources: Sequence[Resource], _: Context) -> list[str]:
+def replicas_everywhere(resources: Sequence[Resource], ctx: Context) -> list[str]:
     """Once a stack replicates (a secret names a replica vault), every secret replicates to the same targets:
     one left out would be missing at a failover. Except a JWT generation without any: one that existed before
     replication was turned on is never updated to add it (the engine hands analyzers its old inputs, pulumi
     pkg/resource/deploy/step_generator.go, processIgnoreChanges before the analyzers), and the standby names
-    none of those (components/rotation.py, `replicated_from`)."""
+    none of those (components/rotation.py, `replicated_from`).
+
+    And a stack replicates when the guardrail authority records a standby cluster for its environment: a stack
+    file edited (or a CI job compromised) to drop disasterRecovery must not pass because nothing is left to
+    compare. Its database URLs, which never change generation, must all name a replica vault and key (which
+    `secrets-own-vault-and-key` holds to the stack's own)."""
     secrets = [r for r in resources if r.type == SECRET]
     targets = {s.name: sorted(shown(t) for t in _replication_targets(s)) for s in secrets}
     wanted = max(targets.values(), key=len, default=[])
     if not wanted:
-        return []
+        return _standby_without_replicas(secrets, ctx)
     unreplicated_generation = {s.name for s in secrets if ".jwt-secret" in str(s.props.get("secretName")) and not targets[s.name]}
     return [f"{name}: replicated to {shown(has)}, the stack's other secrets to {shown(wanted)}: every secret of a "
             "replicating stack replicates to the same vault and key" for name, has in sorted(targets.items())
             if has != wanted and name not in unreplicated_generation]
+
+
+def _standby_without_replicas(secrets: Sequence[Resource], ctx: Context) -> list[str]:
+    urls = sorted(s.name for s in secrets if ".database-url" in str(s.props.get("secretName")))
+    stack = secrets[0].stack if secrets else ""
+    if not urls or not (ctx.environments.get(stack) or {}).get("standbyClusterId"):
+        return []
+    return [f"stack {stack}: {AUTHORITY} records a standby cluster (standbyClusterId) for it, yet no secret replicates "
+            f"({', '.join(urls)} name no replica vault and key): turn disasterRecovery on in the stack file, or its "
+            "owners remove standbyClusterId in a reviewed commit"]
 
 
 def replicas_elsewhere(r: Resource, _: Context) -> list[str]:
@@ -369,8 +384,9 @@ RULES: tuple[Rule, ...] = (
          stack_check=native_rotation_needs_virtual_private_vault),
     Rule("secrets-own-vault-and-key", "Every secret uses this stack's own vault and key.", "mandatory",
          stack_check=secrets_use_own_vault_and_key),
-    Rule("replicas-everywhere", "Once a stack replicates, every secret replicates to the same vault and key.",
-         "mandatory", stack_check=replicas_everywhere),
+    Rule("replicas-everywhere", "Once a stack replicates, or the guardrail authority records its standby cluster, "
+         "every secret replicates to the same vault and key.", "mandatory", stack_check=replicas_everywhere,
+         configured=True),
     Rule("replicas-elsewhere", "Replicas live in another region (at most three), read-only.", "mandatory",
          replicas_elsewhere),
     Rule("iam-isolation", "No bare any-user; no statement names another environment.", "mandatory",

@@ -279,6 +279,56 @@ def test_a_recovery_region_change_on_a_deployed_stack_is_refused_with_the_steps(
     assert "pulumi config set --path 'allowReplacement[0]' disasterRecovery.region --stack production" in message
 
 
+@pytest.mark.parametrize("key,value", [("disasterRecovery.vaultType", "VIRTUAL_PRIVATE"), ("disasterRecovery.region", "eu-paris-1")])
+def test_after_moving_the_replicas_the_standby_names_no_generation_without_a_replica_there(with_recovery, key, value):
+    """Invariant: the standby never names a JWT generation without a replica in the vault its store reads. Replicas
+    moved on purpose (allowReplacement): a live generation keeps replicating to the OLD target (replicationConfig
+    is in its ignore_changes), so `replicatedFrom` is counted afresh past every generation that may exist
+    (deployed signing + 3); kept from the deployed outputs, the standby's ExternalSecret would name one its new
+    vault lacks, and ESO fails the whole ExternalSecret (docs/rotation.md). (Reviewer r18.)"""
+    before = production(with_recovery)
+    config = with_setting(with_setting(with_recovery, key, value), "allowReplacement", [key])
+    if key == "disasterRecovery.region":
+        # The standby cluster lives in the replicas' region: moving them leaves it behind (the recount still shows).
+        config = with_setting(config, "disasterRecovery.standby", None)
+    after = production(config, deployed=as_the_engine_hands_them(before))
+    existing = {s.inputs["secretName"] for s in before.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"]}
+    # The live generations still carry the old target in OCI: ignore_changes keeps the update from sending the new one.
+    assert all("replicationConfig" in s.ignore_changes for s in after.of_type(SECRET) if s.inputs["secretName"] in existing)
+    [primary] = after.own(EXTERNAL_SECRET)
+    named = {n for e in after.of_type(EXTERNAL_SECRET) if e is not primary for n in jwt_keys(e).values()}
+    assert not (named & existing), f"the standby names generations whose replicas are in the old vault/region: {sorted(named & existing)}"
+    assert after.exports["jwtRotation"].value["replicatedFrom"] > max(generation_of(n) for n in existing)
+
+
+def test_turning_recovery_off_on_a_deployed_stack_is_refused_before_anything(with_recovery, without_recovery):
+    """Invariant: turning disasterRecovery off on a deployed stack is refused before anything is registered,
+    with the deliberate steps. `protect` on the replicas' vault alone is too late: the engine checks it in each
+    delete step's Apply and carries on with the other steps (pulumi/pulumi pkg/resource/deploy/step.go,
+    deleteProtectedError), so the unprotected standby ExternalSecrets would be deleted first, and with them
+    (creationPolicy Owner) every Secret the standby holds. (Reviewer r18.)"""
+    deployed = as_the_engine_hands_them(production(with_recovery))
+    with pytest.raises(SettingsError) as refused:
+        production(without_recovery, deployed=deployed)
+    message = str(refused.value)
+    assert 'disasterRecovery.region = null: was "eu-amsterdam-1"' in message
+    assert "turning disasterRecovery off deletes the replicas' vault and key" in message
+    assert "To keep the deployed value: put the disasterRecovery section back." in message
+    assert "pulumi config set --path 'allowReplacement[0]' disasterRecovery.region --stack production" in message
+    # Allowed on purpose for one update, it goes through.
+    production(with_setting(without_recovery, "allowReplacement", ["disasterRecovery.region"]), deployed=deployed)
+
+
+def test_the_pack_refuses_production_without_replication_where_the_authority_records_its_standby(without_recovery):
+    """Invariant: the pack refuses a stack without replication whose standby cluster the guardrail authority
+    (policy/config.json) records, though no secret is left to compare with another: a stack-file edit or a
+    compromised CI job that drops disasterRecovery does not pass (`replicas-everywhere`). (Reviewer r18.)"""
+    from offline.policy_checks import check, pack_config
+    assert pack_config()["replicas-everywhere"]["environments"]["production"].get("standbyClusterId")
+    found = [(rule.name, message) for rule, message in check(production(without_recovery), pack_config())]
+    assert [name for name, message in found if "records a standby cluster" in message] == ["replicas-everywhere"], found
+
+
 def test_replication_and_the_standby_get_exactly_their_iam(iam_runs):
     """Only a replicating environment's deployer may manage secret replication; the standby's reads all carry
     the replica region (request.region), so it reads replicas, never the primary's secrets."""

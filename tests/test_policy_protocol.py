@@ -216,6 +216,10 @@ BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] =
      "write forwarding makes a replica writable"),
     ("secrets-own-vault-and-key", "production", unreplicated(None),
      "at most one more of each for their replicas (found 2 and 2)"),
+    # No secret replicating in production, whose standby cluster the authority records (a stack file that
+    # dropped disasterRecovery): nothing left to compare, refused all the same.
+    ("replicas-everywhere", "production", unreplicated(None),
+     "policy/config.json records a standby cluster (standbyClusterId) for it, yet no secret replicates"),
     ("key-aes-256", "production",
      replacing(rules.KEY, lambda r: changed(r, keyShape={"algorithm": "AES", "length": 16})),
      'key shape {"algorithm": "AES", "length": 16} must be AES'),
