@@ -384,7 +384,7 @@ SYNC_ROLES: Final = ("sync", "standbySync")
 class Chain:
     """A way to an environment's secrets beside the identity's own IAM grants, and what closes it."""
 
-    reaches: str  # what it reaches, as Access.render() writes it
+    reaches: "Access"  # what it reaches on the environment's own secrets (on replicas: on_replicas)
     through: str
     closed_by: str
     short: str  # "through …", as a table cell names it
@@ -411,6 +411,13 @@ NO_ACCESS: Final = Access(False, False, frozenset())
 def promised(promise: Promise) -> Access:
     deletes = DELETIONS if promise.delete else ("JWT generations",) if promise.delete_jwt_generations else ()
     return Access(promise.read, promise.write, frozenset(deletes))
+
+
+def on_replicas(access: Access) -> Access:
+    """What `access` amounts to on replicas: OCI refuses every write and deletion of a replica whatever IAM
+    grants (OCI, "Replicating Secrets"; terraform-provider-oci internal/service/vault/vault_secret_resource.go,
+    `Update`/`Delete` refuse when `is_replica`). Their vault and key are ordinary resources of the stack."""
+    return dataclasses.replace(access, write=False, deletes=access.deletes - frozenset(SECRET_OF_DELETION))
 
 
 @dataclass(frozen=True)
@@ -496,7 +503,7 @@ NO_PROMISE: Final = Promise(read=False, write=False, delete=False)
 # Who runs the IAM program: `manage policies` in the tenancy, granted outside this project.
 IAM_ADMINISTRATORS: Final = Identity("tenancy", "iamAdmin", "IAM administrators (run the IAM program)", (), NO_PROMISE)
 WRITING_POLICIES: Final = Chain(
-    "read, write, delete", "writing a policy that grants it (manage policies)",
+    Access(True, True, frozenset(DELETIONS)), "writing a policy that grants it (manage policies)",
     "nothing in this project: keep the group small, its CI job behind its own reviewed environment "
     "(`iam-<env>`), and the IAM program's files owned by the IAM administrators (CODEOWNERS)",
     "by writing a policy",
@@ -504,7 +511,7 @@ WRITING_POLICIES: Final = Chain(
 
 
 THROUGH_THE_SECRET_CONFIG: Final = Chain(
-    "read",
+    Access(True, False, frozenset()),
     "the stack's secret config: `pulumi preview` and `pulumi up` decrypt the database URLs with the stack's "
     "passphrase (held by the `<env>` and `<env>-preview` GitHub environments) to create the secrets, and the "
     "state holds them encrypted with the same passphrase",
@@ -515,7 +522,7 @@ THROUGH_THE_SECRET_CONFIG: Final = Chain(
     "through the secret config",
 )
 THROUGH_THE_CLUSTER: Final = Chain(
-    "read",
+    Access(True, False, frozenset()),
     "the deployer's kubeconfig, which may create ExternalSecrets in the environment's namespace (whose "
     "SecretStore reads every service secret) and read the Secrets they become",
     "a deployer whose Kubernetes role in the namespace may manage SecretStores, ExternalSecrets and the sync "
@@ -546,7 +553,9 @@ class AccessMatrix:
     def expected(self, identity: Identity, column: str) -> Access:
         [environment] = [e for e in self.environments if e.name == column]
         own = environment.owner == identity.environment and (environment.replica_of or not identity.replicas_only)
-        return promised(identity.promise) if own else NO_ACCESS
+        if not own:
+            return NO_ACCESS
+        return on_replicas(promised(identity.promise)) if environment.replica_of else promised(identity.promise)
 
     def violations(self) -> list[tuple[Identity, str]]:
         """(row, column) of every cell that differs from what the row's tier promises."""
@@ -581,7 +590,7 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
     identities.append(IAM_ADMINISTRATORS)
 
     def cell(identity: Identity, owner: Environment) -> Access:
-        return Access(
+        access = Access(
             read=can(statements, identity.principals, READ_VALUES, owner),
             write=can(statements, identity.principals, WRITE_VERSION, owner),
             deletes=frozenset(
@@ -589,6 +598,7 @@ def access_matrix(runs: list[ProgramRun], iam_runs: list[ProgramRun]) -> AccessM
                 if can(statements, identity.principals, op, owner.with_secret(SECRET_OF_DELETION[d]) if d in SECRET_OF_DELETION else owner)
             ),
         )
+        return on_replicas(access) if owner.replica_of else access
 
     rows = {i: {e.name: cell(i, e) for e in environments} for i in identities}
     chains: dict[tuple[Identity, str], list[Chain]] = {(IAM_ADMINISTRATORS, e.name): [WRITING_POLICIES] for e in environments}
@@ -635,6 +645,7 @@ def render_matrix(matrix: AccessMatrix) -> str:
         "| Identity | " + " | ".join(e.title for e in matrix.environments) + " |",
         "|---|" + "---|" * len(owners),
     ]
+    replicas = {e.name for e in matrix.environments if e.replica_of}
     for identity, cells in matrix.rows.items():
         shown = []
         for owner in owners:
@@ -644,7 +655,10 @@ def render_matrix(matrix: AccessMatrix) -> str:
                 text = f"⚠️ **{access.render()}** (promised: {expected.render()})"
             chains = matrix.chains.get((identity, owner), [])
             if chains:
-                text = ("" if access == NO_ACCESS else text + "; ") + "; ".join(f"🔗 {c.reaches} (chain {chain_number[c]})" for c in chains)
+                text = ("" if access == NO_ACCESS else text + "; ") + "; ".join(
+                    f"🔗 {(on_replicas(c.reaches) if owner in replicas else c.reaches).render()} (chain {chain_number[c]})"
+                    for c in chains
+                )
             shown.append(text)
         lines.append(f"| **{row_title(identity)}** | " + " | ".join(shown) + " |")
     lines += [
@@ -654,7 +668,8 @@ def render_matrix(matrix: AccessMatrix) -> str:
         "JWT generations), through the identity's own IAM grants. 🔗 = reached by a chain beside them; "
         "❌ = neither reaches it."
         + (" Replicas are read-only: OCI refuses to write or delete one whatever IAM grants (a change to the "
-           "source reaches them)." if any(e.replica_of for e in matrix.environments) else ""),
+           "source reaches them), so a replicas column shows at most read and the deletion of the replicas' own "
+           "vault and key." if any(e.replica_of for e in matrix.environments) else ""),
         "",
         "Chains:",
         *(f"{n}. through {c.through}; closed by {c.closed_by}." for c, n in chain_number.items()),

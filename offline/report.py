@@ -220,7 +220,7 @@ def people_table(matrix: AccessMatrix) -> str:
         if identity.environment not in tiers:
             continue  # the IAM administrators: every environment, by chain only (the matrix shows them)
         own = cells[f"{identity.environment} replicas" if identity.replicas_only else identity.environment]
-        reading = [c.short for c in matrix.chains.get((identity, identity.environment), []) if "read" in c.reaches.split(", ")]
+        reading = [c.short for c in matrix.chains.get((identity, identity.environment), []) if c.reaches.read]
         read = check[own.read] + (f" (🔗 {', '.join(reading)})" if reading and not own.read else "")
         deletes = (check[bool(own.deletes)] if own.deletes in (frozenset(), frozenset(DELETIONS))
                    else "✅ " + " and ".join(d for d in DELETIONS if d in own.deletes) + " only")

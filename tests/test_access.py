@@ -146,14 +146,42 @@ PROMISED = {
 }
 
 
-# Production replicates its secrets (disasterRecovery): a column for its replicas, where IAM grants the same
-# as on its own secrets (OCI refuses writes to a replica whatever IAM says), and the standby reads only there.
+# Production replicates its secrets (disasterRecovery): a column for its replicas, read as IAM grants on its
+# own secrets but never written or deleted (OCI refuses both on a replica whatever IAM says, "Replicating
+# Secrets"), and the standby reads only there.
 COLUMNS = (*STACKS, "production replicas")
+SECRET_DELETIONS = frozenset({"database URLs", "JWT generations"})
 
 
 def expected_cell(environment: str, role: str, column: str) -> Access:
     own = column.split()[0] == environment and (role != "standbySync" or column.endswith(" replicas"))
-    return PROMISED[environment, role] if own else NO_ACCESS
+    if not own:
+        return NO_ACCESS
+    promised = PROMISED[environment, role]
+    if column.endswith(" replicas"):
+        return Access(promised.read, False, promised.deletes - SECRET_DELETIONS)
+    return promised
+
+
+def test_no_identity_writes_or_deletes_a_replica(stack_runs, iam_runs, capsys):
+    """Production's deployer may write its secrets and delete JWT generations, its administrators write them:
+    on the replicas neither may, since OCI refuses every write and deletion of a replica whatever IAM grants.
+    The matrix says so, for IAM grants and for chains (a policy writer reaches no write on a replica either)."""
+    matrix = access_matrix(*both(stack_runs, iam_runs))
+    [deployer] = [i for i in matrix.rows if i.environment == "production" and i.role == "deployer"]
+    assert matrix.rows[deployer]["production"].write and matrix.rows[deployer]["production"].deletes
+    replica_columns = [e.name for e in matrix.environments if e.replica_of]
+    assert replica_columns == ["production replicas"]
+    for identity, cells in matrix.rows.items():
+        for column in replica_columns:
+            assert not cells[column].write and not cells[column].deletes & SECRET_DELETIONS, (identity.label, column)
+    assert matrix.violations() == []
+    plan.matrix_command(*both(stack_runs, iam_runs))
+    header, _, *rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    replica_at = header.split(" | ").index("Production secrets (replicas)")
+    cells = [row.split(" | ")[replica_at] for row in rows]
+    assert cells and not any("write" in cell or "delete JWT" in cell or "delete database" in cell for cell in cells)
+    assert "🔗 read, delete vault and key (chain 1)" in cells
 
 
 def both(stack_runs, iam_runs) -> tuple[list[ProgramRun], list[ProgramRun]]:

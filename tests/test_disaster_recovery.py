@@ -231,6 +231,21 @@ def test_the_standby_names_only_generations_that_replicate_over_a_simulated_year
     assert not jwt_keys([e for e in on_day[0].of_type(EXTERNAL_SECRET) if e not in on_day[0].own(EXTERNAL_SECRET)][0])
 
 
+def test_turning_recovery_on_gives_the_replica_key_the_primarys_current_version_at_once(without_recovery, with_recovery):
+    """A stack whose key has rotated, then recovery turned on before the next due day: the new replicas' key
+    gets a KeyVersion with the primary's current number in that same update (one version more than OCI's
+    first, harmless: docs/disaster-recovery.md), so both keys go on rotating on one clock."""
+    first = production(without_recovery, today=PINNED_TODAY)
+    due = date.fromisoformat(first.exports["keyRotation"].value["nextDue"])
+    rotated = production(without_recovery, today=due, deployed=deployed_outputs(first))
+    [primary] = [v.name for v in rotated.of_type(KEY_VERSION)]
+    turned_on = production(with_recovery, today=due, deployed=deployed_outputs(rotated))
+    number = primary.rsplit("-v", 1)[1]
+    assert int(number) > 0
+    assert sorted(v.name.rsplit("key-", 1)[1] for v in turned_on.of_type(KEY_VERSION)) == [f"v{number}", f"v{number}"]
+    assert {v.provider.split("::")[-2] for v in turned_on.of_type(KEY_VERSION)} == {"oci-production", "oci-production-recovery"}
+
+
 def test_a_rotation_in_the_primary_keeps_the_replicas_current(with_recovery):
     """The new JWT generation is created with the replication config (OCI replicates it from its first version),
     and the replicas' key gets a new version on the same day, with the same number, as the primary's."""
