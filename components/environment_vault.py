@@ -42,7 +42,7 @@ from components.naming import (
     vault_name,
 )
 from components.providers import Providers
-from components.replacement_guard import DeployedState, Replaced, unprotected
+from components.replacement_guard import DeployedState, unprotected
 from components.rotation import key_version_name
 from components.settings import KubernetesSettings, StackSettings
 from components.vault_endpoint import after_vault_created

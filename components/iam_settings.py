@@ -9,6 +9,7 @@ groups. The compartment, cluster and namespace are checked against the guardrail
 disagree on what the environment owns.
 """
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 import pulumi
@@ -16,7 +17,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from components import guardrails
-from components.naming import DEFAULT_SERVICES, default_namespace
+from components.naming import DEFAULT_SERVICES
 from components.presets import TIERS, RoleName, TierName
 from components.regions import OCI_REGIONS
 from components.settings import (
@@ -32,6 +33,7 @@ from components.settings import (
     _setting_error,
     check_owned,
     environment_is_stack,
+    namespace_defaults,
 )
 from components.settings_errors import SettingsError, describe_errors
 from components.stack_config import parse_config_value
@@ -124,14 +126,7 @@ class IamStackSettings(Settings):
     @model_validator(mode="before")
     @classmethod
     def _default_namespace(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("kubernetes"), dict) and isinstance(data.get("environment"), str):
-            if "namespace" not in data["kubernetes"]:
-                data = {**data, "kubernetes": {**data["kubernetes"], "namespace": default_namespace(data["environment"])}}
-            recovery = data.get("disasterRecovery")
-            if isinstance(recovery, dict) and isinstance(recovery.get("standby"), dict) and "namespace" not in recovery["standby"]:
-                standby = {**recovery["standby"], "namespace": data["kubernetes"]["namespace"]}
-                data = {**data, "disasterRecovery": {**recovery, "standby": standby}}
-        return data
+        return namespace_defaults(data) if isinstance(data, Mapping) else data
 
     @field_validator("environment")
     @classmethod

@@ -294,24 +294,15 @@ class StackSettings(Settings):
         if isinstance(rotation, dict) and "method" not in rotation:
             native = merged.get("vaultType") == "VIRTUAL_PRIVATE"
             merged["keyRotation"] = {**rotation, "method": "native" if native else "keyVersion"}
-        kubernetes = merged.get("kubernetes")
-        environment = merged.get("environment")
-        # An invalid environment is reported on its own key, not again as a missing namespace.
-        if isinstance(kubernetes, dict) and "namespace" not in kubernetes and isinstance(environment, str):
-            kubernetes = merged["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
+        merged = namespace_defaults(merged)
         if "kubernetes" in merged:
             merged["kubernetes"] = _with_reloader_default(merged["kubernetes"])
         recovery = merged.get("disasterRecovery")
         if isinstance(recovery, dict):
-            # The replicas' vault is of the primary's type unless the stack says otherwise; the standby
-            # cluster runs the same namespace, so that a failover changes where traffic goes, nothing else.
+            # The replicas' vault is of the primary's type unless the stack says otherwise.
             recovery = {"vaultType": merged.get("vaultType", "DEFAULT"), **recovery}
-            standby = recovery.get("standby")
-            if isinstance(standby, dict):
-                namespace = kubernetes.get("namespace") if isinstance(kubernetes, dict) else None
-                if "namespace" not in standby and namespace is not None:
-                    standby = {**standby, "namespace": namespace}
-                recovery["standby"] = _with_reloader_default(standby)
+            if isinstance(recovery.get("standby"), dict):
+                recovery["standby"] = _with_reloader_default(recovery["standby"])
             merged["disasterRecovery"] = recovery
         return merged
 
@@ -551,6 +542,21 @@ def check_owned(environment: str, used: Mapping[str, str], guardrails: Guardrail
 
 def _setting_error(key: str, value: Any, message: str) -> PydanticCustomError:
     return PydanticCustomError("setting", "{message}", {"key": key, "value": value, "message": message})
+
+
+def namespace_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`kubernetes.namespace` defaults to the environment's own; a standby cluster's to the primary's, so
+    that a failover changes where traffic goes, nothing else. Both programs' settings fill it alike."""
+    filled = dict(data)
+    kubernetes, environment = filled.get("kubernetes"), filled.get("environment")
+    # An invalid environment is reported on its own key, not again as a missing namespace.
+    if isinstance(kubernetes, dict) and "namespace" not in kubernetes and isinstance(environment, str):
+        kubernetes = filled["kubernetes"] = {**kubernetes, "namespace": default_namespace(environment)}
+    recovery = filled.get("disasterRecovery")
+    namespace = kubernetes.get("namespace") if isinstance(kubernetes, dict) else None
+    if isinstance(recovery, dict) and isinstance(recovery.get("standby"), dict) and namespace is not None:
+        filled["disasterRecovery"] = {**recovery, "standby": {"namespace": namespace, **recovery["standby"]}}
+    return filled
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
