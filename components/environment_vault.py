@@ -146,9 +146,21 @@ class EnvironmentVault(pulumi.ComponentResource):
                     opts=self.child_options(provider, retain_on_delete=True, protect=False),
                 ))
             generations = state.jwt.generations
+            first = generations.replicated_from
+            if len(clusters) > 1 and first is not None and generations.standby_signing != generations.signing:
+                due = state.jwt.summary()["nextDue"]
+                pulumi.log.warn(
+                    f"{env}: the standby cluster signs with JWT generation {generations.standby_signing}, not the "
+                    f"primary's {generations.signing}, which has no replica in the vault the standby reads: a failover "
+                    "refuses the tokens signed "
+                    f"before it, until the primary signs with generation {first}, "
+                    f"{first - generations.signing} rotation(s) from now "
+                    + (f"(the next is due {due}; docs/disaster-recovery.md)" if due else
+                       "(JWT rotation is switched off: secrets.jwtRotation.automatic; docs/disaster-recovery.md)")
+                )
             signing: dict[str, Output[str]] = {}
             for service in s.services:
-                jwts = {g: secret_of.jwt(service, g, s.secrets.jwt_length) for g in generations.kept}
+                jwts = {g: secret_of.jwt(service, g, s.secrets.jwt_length, generations.sends_replication(g)) for g in generations.kept}
                 signing[secret_path(env, service, "jwt-secret")] = jwts[generations.signing].id
                 delivered.extend(jwts.values())
                 for cluster, store in zip(clusters, stores):
@@ -483,19 +495,22 @@ class _SecretFactory:
             secret_content=oci.vault.SecretSecretContentArgs(content_type="BASE64", content=encoded),
         )
 
-    def jwt(self, service: str, generation: int, length: int) -> oci.vault.Secret:
+    def jwt(self, service: str, generation: int, length: int, sends_replication: bool) -> oci.vault.Secret:
         # OCI generates each JWT signing secret itself, so its value never passes through this
         # machine or Pulumi's state. A rotation is a new secret (a new generation): OCI has no
         # documented call that makes it generate a new version of an existing one. Never
         # protected: retiring the generation before the previous one is what a rotation does.
         return self._secret(
             service, "jwt-secret", generation, {"generation": str(generation)}, False,
-            # A generation, once created, is never updated: the provider's Update re-sends the
-            # generation context with any change (terraform-provider-oci vault_secret_resource.go,
-            # Update), and whether OCI then generates a new value is undocumented. Settings changed
-            # later (jwtLength, secret rules, disasterRecovery's replication config) reach the next
-            # generation; the standby cluster names only those that replicate (JwtGenerations.replicated).
-            ignore_changes=["freeform_tags", "secret_generation_context", "secret_rules", "replication_config"],
+            # A generation is updated at most to give it disasterRecovery's replication config, and only one
+            # no pod may sign with (JwtGenerations.sends_replication). The provider's Update re-sends the
+            # generation context with any change (terraform-provider-oci vault_secret_resource.go, Update)
+            # and sends no content; OCI documents new content as what creates a version (oci-go-sdk
+            # vault/update_secret_details.go) and says nothing of a re-sent context. So a generation pods
+            # may sign with is never updated, and other settings changed later (jwtLength, secret rules)
+            # reach the next generation only.
+            ignore_changes=["freeform_tags", "secret_generation_context", "secret_rules"]
+            + ([] if sends_replication else ["replication_config"]),
             enable_auto_generation=True,
             # A passphrase, not raw bytes: ESO hands the value to the service as text.
             secret_generation_context=oci.vault.SecretSecretGenerationContextArgs(

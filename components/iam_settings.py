@@ -83,7 +83,7 @@ class IamSettings(Settings):
 
 
 class WorkloadSettings(Settings):
-    cluster_id: ClusterOcid = Field(description="OCID of the environment's OKE cluster (kubernetes.clusterId of its stack)")
+    cluster_id: ClusterOcid = Field(description="OCID of the OKE cluster whose workload reads the secrets (kubernetes.clusterId of its stack; for the standby, disasterRecovery.standby.clusterId)")
     namespace: DnsLabel = Field(description="namespace of the environment's services; default ecommerce-<environment>")
     service_account: DnsLabel = Field(
         default="ecommerce-secrets-sync", description="service account whose workload identity reads the secrets"

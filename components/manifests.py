@@ -101,10 +101,11 @@ def secret_data(service: str, jwt: JwtGenerations, replicas: bool = False) -> li
     ExternalSecret when one source is missing, so only generations that exist are named: no
     JWT_SECRET_PREVIOUS before the first rotation. On a standby cluster (`replicas`), which reads the
     replicas, only generations that replicate (JwtGenerations.replicated): after disaster recovery is
-    turned on for a deployed stack, the older ones never get a replica (docs/disaster-recovery.md).
+    turned on for a deployed stack, those pods may sign with never get a replica, so for up to two
+    rotations the standby signs with a later one (JwtGenerations.standby_signing; docs/disaster-recovery.md).
     """
     by_key = {
-        ENV_VAR_OF["jwt-secret"]: jwt.signing,
+        ENV_VAR_OF["jwt-secret"]: jwt.standby_signing if replicas else jwt.signing,
         PREVIOUS_JWT_ENV_VAR: jwt.previous,
         NEXT_JWT_ENV_VAR: jwt.next,
     }

@@ -7,7 +7,7 @@ providers themselves; `tests/test_replacements.py` derives it). Replacing the va
 replaces every secret: the JWT secrets are generated anew, so every issued token stops
 verifying, and the old vault, key and secrets are scheduled for deletion. Replacing a namespace
 the program created deletes everything in it. The compartment replaces nothing that holds data but
-is the one setting that updates live JWT generations, which the program otherwise never does.
+is the one setting that updates JWT generations pods may sign with, which the program otherwise never does.
 
 So the values deployed last are exported (`fixedSettings`) and read back on the next run through
 a StackReference to the stack itself; a change is refused, with the steps to make it on purpose,
@@ -53,8 +53,8 @@ _DATA: Final = (
 )
 
 FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
-    # Replaces nothing that holds data, but is the one change that reaches a live JWT generation, which
-    # the program otherwise never updates (components/environment_vault.py, _SecretFactory.jwt).
+    # Replaces nothing that holds data, but is the one change that reaches a JWT generation pods may sign with,
+    # which the program otherwise never updates (components/environment_vault.py, _SecretFactory.jwt).
     "compartmentId": FixedSetting(
         (),
         "moves the vault, the key and every secret to the new compartment (whose IAM the IAM program, not "
@@ -96,20 +96,21 @@ FIXED_SETTINGS: Final[dict[FixedSettingKey, FixedSetting]] = {
     ),
     # Replicas follow their source secret: a new target replaces the replicas' vault and key and re-replicates
     # the database URLs there (a replica its source no longer names is deleted: OCI, "Replicating Secrets"). The
-    # live JWT generations are NOT updated (replication_config is in their ignore_changes, environment_vault.py),
-    # so they have no replica in the new vault: the standby counts its generations afresh (rotation.replicated_from).
+    # JWT generations pods may sign with are NOT updated (replication_config is in their ignore_changes,
+    # environment_vault.py), so they have no replica in the new vault: the standby counts its generations afresh
+    # (rotation.replicated_from) and signs with a later one for up to two rotations.
     "disasterRecovery.region": FixedSetting(
         ("replicas",),
         "moves the replicas to another region: a new vault and key there, the database URLs updated to replicate "
-        "there, and the old replicas, vault and key deleted; the live JWT generations keep their old target, so the "
-        "standby syncs JWT secrets again only from the generation created three rotations later; until OCI has "
-        "copied every secret, a failover finds nothing to sync",
+        "there, and the old replicas, vault and key deleted; the JWT generations pods may sign with keep their old "
+        "target, so for up to two rotations the standby signs with a later generation and refuses tokens signed "
+        "before a failover; until OCI has copied every secret, a failover finds nothing to sync",
     ),
     "disasterRecovery.vaultType": FixedSetting(
         ("replicas",),
         "REPLACES the replicas' vault and key: the database URLs re-replicate into the new one, the old replicas are "
-        "deleted; the live JWT generations keep their old target, so the standby syncs JWT secrets again only from the "
-        "generation created three rotations later",
+        "deleted; the JWT generations pods may sign with keep their old target, so for up to two rotations the standby "
+        "signs with a later generation and refuses tokens signed before a failover",
     ),
     "disasterRecovery.standby.clusterId": FixedSetting(
         ("standby",),
@@ -204,7 +205,8 @@ def _deliberate_steps(key: str, setting: FixedSetting, environment: str, stack: 
     return (
         f"(1) pulumi stack export --stack {stack} --file {stack}-before-{key}.json (a backup); "
         f"(2) pulumi config set --path 'allowReplacement[0]' {key} --stack {stack}; "
-        f"(3) pulumi preview --stack {stack}, and read every replacement it lists; (4) {up}; "
+        f"(3) pulumi preview --stack {stack}, and read every replacement it lists; (4) {up} (if it fails, run it "
+        "again: do not put the old value back before an update has gone through); "
         f"(5) pulumi config rm allowReplacement --stack {stack} (protection returns with the next update)"
     )
 
@@ -215,9 +217,9 @@ def unused_allowances(deployed: Mapping[str, Any], settings: StackSettings) -> l
     return [key for key in settings.allow_replacement if deployed.get(key) in (None, current[key])]
 
 
-def verdict(deployed: Mapping[str, Any], settings: StackSettings, stack: str) -> None:
+def verdict(deployed: Mapping[str, Any], settings: StackSettings, stack: str, jwt: Mapping[str, Any] | None = None) -> None:
     """Raise SettingsError for what the deployed state forbids; warn about what it only questions."""
-    problems = refused_changes(deployed, settings, stack)
+    problems = refused_changes(deployed, settings, stack) or refused_while_the_standby_catches_up(deployed, jwt, settings, stack)
     if problems:
         raise SettingsError(stack, problems)
     for key in unused_allowances(deployed, settings):
@@ -252,7 +254,7 @@ def deployed_state(settings: StackSettings, today: date) -> pulumi.Output[Deploy
 
     def allowed(outputs: list[Any]) -> DeployedState:
         fixed, key, jwt = outputs
-        verdict(fixed or {}, settings, stack)
+        verdict(fixed or {}, settings, stack, jwt)
         return DeployedState(
             reference,
             key_rotation(key, settings.key_schedule(), today),
@@ -265,9 +267,45 @@ def deployed_state(settings: StackSettings, today: date) -> pulumi.Output[Deploy
     return pulumi.Output.all(*(reference.get_output(name) for name in (FIXED_OUTPUT, KEY_OUTPUT, JWT_OUTPUT))).apply(allowed)
 
 
+def refused_while_the_standby_catches_up(
+    deployed: Mapping[str, Any], jwt: Mapping[str, Any] | None, settings: StackSettings, stack: str
+) -> list[str]:
+    """Moving or removing the replicas, even allowed, waits while the standby signs with a generation the primary
+    has not published (`replicatedFrom` above the deployed `next`: recovery turned on, or its replicas moved,
+    since the last rotation). The recount would start at the deployed next + 1 (rotation.replicated_from),
+    that very generation, and give it a new replication config: an update of a generation the standby's pods
+    may have signed with during a failover (or, turned off and on again, one nothing records)."""
+    if not jwt or jwt.get("replicatedFrom") is None or jwt.get("next") is None:
+        return []
+    first, published = int(jwt["replicatedFrom"]), int(jwt["next"])
+    current = fixed_values(settings)
+    changed = [key for key in _REPLICA_TARGET if deployed.get(key) not in (None, current[key])]
+    if first <= published or not changed:
+        return []
+    key = changed[0]
+    if jwt.get("nextDue"):
+        wait = (f"until the JWT rotation due {jwt['nextDue']} has run, or rotate once early: pulumi config set --path "
+                f"'secrets.jwtRotation.intervalDays' <days since {jwt.get('since')}, at least 1> --stack {stack} for one update")
+    else:
+        wait = (f"until a JWT rotation has run: JWT rotation is off, so turn it on for one update: pulumi config set --path "
+                f"'secrets.jwtRotation.automatic' true --stack {stack}, with secrets.jwtRotation.intervalDays at most the "
+                f"days since {jwt.get('since')} (at least 1)")
+    return [
+        f"{PROJECT}:{key} = {shown(current[key])}: was {shown(deployed[key])}, and the standby cluster still signs with "
+        f"JWT generation {first}, which the primary publishes only at its next rotation (disasterRecovery was turned "
+        f"on, or its replicas moved, since the last one); moving or removing the replicas now would change that "
+        f"generation under it. Nothing was changed. Keep {key} {wait}; then change it "
+        '(docs/disaster-recovery.md, "Turning it on for a deployed stack").'
+    ]
+
+
 def _replicas_moved(deployed: Mapping[str, Any], settings: StackSettings) -> bool:
     """The replicas' target (region or vault type) differs from the deployed one: an allowed move, since the
-    guard refuses any other; the standby must then count its generations afresh (rotation.replicated_from)."""
+    guard refuses any other; the standby must then count its generations afresh (rotation.replicated_from).
+    Only a recorded move counts: an allowReplacement entry left in the stack file would otherwise restart the
+    count on every update, and the standby would never sign with the primary's generation. (An update that
+    moved the replicas and failed records nothing: run it again rather than putting the old value back, as the
+    deliberate steps say.)"""
     current = fixed_values(settings)
     return any(deployed.get(key) not in (None, current[key]) for key in _REPLICA_TARGET)
 

@@ -90,10 +90,13 @@ class JwtGenerations:
     # OCI keeps a deleted secret's name taken while its deletion is pending (up to 30 days): the next
     # rotation would ask for that name again. So every update that does not rotate declares it.
     ahead: bool = False
-    # With disaster recovery on, the first generation created with its replication config (None: off). Live
-    # generations are never updated to add it (environment_vault.py, `_SecretFactory.jwt`), so the standby
-    # cluster, which reads replicas only, names only generations from this one on (`replicated`).
+    # With disaster recovery on, the first generation that replicates (None: off): each one from here on
+    # gets its replication config, at creation or in an update; those before never do (`replicated_from`).
+    # The standby cluster, which reads replicas only, names only generations from this one on (`replicated`).
     replicated_from: int | None = None
+    # The first generation no pod may sign with (`jwt_rotation`): only from here on may an update reach an
+    # existing generation (`sends_replication`), whatever the stack's outputs say about the replicas.
+    unsigned_from: int = 0
 
     @property
     def previous(self) -> int | None:
@@ -105,6 +108,22 @@ class JwtGenerations:
 
     def replicated(self, generation: int | None) -> bool:
         return generation is not None and self.replicated_from is not None and generation >= self.replicated_from
+
+    def sends_replication(self, generation: int) -> bool:
+        """Whether this update may send the generation its replication config: creating it sends every input
+        anyway; updating it, only one no pod may sign with. An update that failed after moving the replicas
+        records nothing, so the next one cannot tell that the replicas' vault changed under the older
+        generations: this bound holds regardless (docs/disaster-recovery.md)."""
+        return self.replicated(generation) and generation >= self.unsigned_from
+
+    @property
+    def standby_signing(self) -> int | None:
+        """What the standby cluster signs with: the lowest declared generation from the signing one up that
+        replicates. Once recovery has been on for two rotations, the primary's signing one; before, its next one,
+        or the one after it (unpublished on the primary: tokens the standby signs with it during a failover
+        are refused after failback until a rotation publishes it). None without disaster recovery."""
+        candidates = (self.signing, self.next, *([self.next + 1] if self.ahead else []))
+        return next((g for g in candidates if self.replicated(g)), None)
 
     @property
     def kept(self) -> list[int]:
@@ -122,12 +141,13 @@ class Rotation:
     current_field: str
     # JWT only: the stack declares the generation after next (JwtGenerations.ahead).
     ahead: bool = False
-    # JWT only: JwtGenerations.replicated_from.
+    # JWT only: JwtGenerations.replicated_from and unsigned_from.
     replicated_from: int | None = None
+    unsigned_from: int = 0
 
     @property
     def generations(self) -> JwtGenerations:
-        return JwtGenerations(self.clock.current, self.ahead, self.replicated_from)
+        return JwtGenerations(self.clock.current, self.ahead, self.replicated_from, self.unsigned_from)
 
     def summary(self) -> dict[str, Any]:
         due = self.clock.next_due(self.schedule)
@@ -169,18 +189,17 @@ def key_rotation(deployed: Mapping[str, Any] | None, schedule: Schedule, today: 
 
 
 def replicated_from(
-    deployed: Mapping[str, Any] | None, replicating: bool, signing: int, replicas_moved: bool = False
+    deployed: Mapping[str, Any] | None, replicating: bool, unsigned: int, replicas_moved: bool = False
 ) -> int | None:
-    """The first JWT generation created with its replication config, kept from the stack's last update.
+    """The first JWT generation that replicates, kept from the stack's last update.
 
-    A stack never deployed creates every generation with it (0). On a deployed stack, the update that turns
-    replication on cannot tell which generations exist: besides the deployed previous, signing and next, an
-    earlier update may have left the one after next (JwtGenerations.ahead, or a rotation whose outputs were
-    never recorded), and none higher (`jwt_rotation`). So the first one no update can have created yet:
-    the deployed `signing` + 3. Turned off, nothing is recorded; turned on again, counted afresh. Counted
-    afresh too when the replicas move (`replicas_moved`: another region or vault type, allowed on purpose): the
-    live generations keep replicating to the old target (replication_config is in their ignore_changes), so
-    none of them has a replica in the new vault the standby reads.
+    A stack never deployed creates every generation with its replication config (0). On a deployed stack,
+    the update that turns replication on gives it to every generation from `unsigned` on, the first one no
+    pod can have signed with (`jwt_rotation`), in an update if it exists already (environment_vault.py,
+    `_SecretFactory.jwt`, says why that request should write no new value; were OCI to generate one anyway,
+    no token would lose its key). Turned off, nothing is recorded; turned on again, counted afresh. Counted
+    afresh too when the replicas move (`replicas_moved`: another region or vault type, allowed on purpose):
+    the generations before keep replicating to the old target, so they have no replica in the new vault.
     """
     if not replicating:
         return None
@@ -188,7 +207,7 @@ def replicated_from(
         return 0
     if deployed.get("replicatedFrom") is not None and not replicas_moved:
         return int(deployed["replicatedFrom"])
-    return signing + 3
+    return unsigned
 
 
 def jwt_rotation(
@@ -204,14 +223,21 @@ def jwt_rotation(
     rotation waits a full interval, so that no update the same day signs with a key that pods
     started before it do not accept."""
     clock = deployed_clock(deployed, JWT_CURRENT, today)
-    replicas = replicated_from(deployed, replicating, clock.current, replicas_moved)
     published = deployed is not None and deployed.get("next") is not None and int(deployed["next"]) == clock.current + 1
     if not published:
-        return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT, replicated_from=replicas)
+        # Nothing above the deployed signing generation exists yet: this update creates its next.
+        unsigned = clock.current + 1 if deployed else 0
+        replicas = replicated_from(deployed, replicating, unsigned, replicas_moved)
+        return Rotation(schedule, Clock(clock.current, today), JWT_CURRENT, replicated_from=replicas, unsigned_from=unsigned)
     advanced = clock.advanced(schedule, today)
+    # Pods may have signed with the deployed next, not only the signing one: an update that rotated and
+    # reached the cluster, then failed before its outputs were recorded, left them signing with it. So
+    # the first generation no pod can have signed with is the one after (the standby signs with no lower one).
+    unsigned = clock.current + 2
+    replicas = replicated_from(deployed, replicating, unsigned, replicas_moved)
     # The highest generation any update from this deployed clock creates is the deployed next + 1:
     # a rotation creates it as its next; every other update declares it ahead (JwtGenerations.ahead).
-    return Rotation(schedule, advanced, JWT_CURRENT, ahead=advanced == clock, replicated_from=replicas)
+    return Rotation(schedule, advanced, JWT_CURRENT, ahead=advanced == clock, replicated_from=replicas, unsigned_from=unsigned)
 
 
 def key_version_name(key_resource_name: str, version: int) -> str:

@@ -156,7 +156,7 @@ class SecretSettings(Settings):
 
 
 class KubernetesSettings(Settings):
-    cluster_id: ClusterOcid = Field(description="OCID of the OKE cluster the services run on (enhanced cluster, workload identity)")
+    cluster_id: ClusterOcid = Field(description="OCID of the OKE cluster that syncs the secrets for the services on it (enhanced cluster, workload identity)")
     context: str | None = Field(
         default=None,
         min_length=1,

@@ -250,6 +250,9 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
         vault = _own(run, "oci:Kms/vault:Vault")
         key = _own(run, "oci:Kms/key:Key")
         count = len(run.of_type("oci:Vault/secret:Secret"))
+        # Those this plan gives a replica (all of them on a stack replicating from its first deployment).
+        replicas = sum(bool((s.plain_inputs.get("replicationConfig") or {}).get("replicationTargets"))
+                       for s in run.of_type("oci:Vault/secret:Secret"))
         recovery = _recovery(run)
         shape = key.inputs["keyShape"]
         lines += [
@@ -258,7 +261,7 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
             f'        {e}_key["Master key<br/>{shape["algorithm"]}-{int(shape["length"]) * 8}<br/>rotation: {_rotation(run.exports["keyRotation"].value)}"]',
             f'        {e}_secrets["{count} secrets<br/>ecommerce/{env}/&lt;service&gt;/&lt;secret&gt;"]',
             f"        {e}_vault --> {e}_key --> {e}_secrets",
-            *([f'        {e}_replicas["{count} read-only replicas<br/>{recovery.split(" (")[0].removeprefix("every secret ")}"]',
+            *([f'        {e}_replicas["{replicas} read-only replicas<br/>{recovery.split(" (")[0].removeprefix("every secret ")}"]',
                f"        {e}_secrets -->|replicated| {e}_replicas"] if recovery != "off" else []),
             "    end",
             f"    style {e} fill:{COLOURS.get(env, '#607d8b')},color:#fff",

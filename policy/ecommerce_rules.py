@@ -18,6 +18,8 @@ vault and key) are stack rules and use property dependencies, which are known at
 """
 
 import json
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -188,36 +190,94 @@ def secrets_use_own_vault_and_key(resources: Sequence[Resource], _: Context) -> 
 MAX_REPLICATION_TARGETS = 3
 
 
+def _claims(resources: Sequence[Resource]) -> dict[str, dict[str, list[str]]]:
+    """Each cluster a Kubernetes provider of the stack claims (its clusterIdentifier) → each provider configuration
+    claiming it (its inputs, as JSON: compared, never printed) → the Kubernetes resources on it."""
+    claims: dict[str, dict[str, list[str]]] = {}
+    for r in resources:
+        cluster = r.provider.get("clusterIdentifier") if r.type.startswith("kubernetes:") else None
+        if isinstance(cluster, str):
+            claims.setdefault(cluster, {}).setdefault(shown(r.provider), []).append(r.name)
+    return claims
+
+
+def one_provider_per_cluster(resources: Sequence[Resource], _: Context) -> list[str]:
+    """A Kubernetes provider's kubeconfig (context), not its clusterIdentifier, decides which cluster it reaches;
+    the claim is what `neighbours-refused` and `replicas-everywhere` read. A second configuration claiming the
+    same cluster (a standby provider claiming the primary's) would make its resources pass for the other's: one
+    configuration per cluster, so that a claim is at least never shared. (A stack rule: a resource rule sees its
+    own provider only.)"""
+    return [f"cluster {cluster}: {len(configurations)} different Kubernetes provider configurations claim it "
+            f"(clusterIdentifier); {' and '.join(sorted(min(names) for names in configurations.values()))} sit on different ones: "
+            "each provider must claim its own cluster; give each cluster one provider (components/providers.py)"
+            for cluster, configurations in sorted(_claims(resources).items()) if len(configurations) > 1]
+
+
 def replicas_everywhere(resources: Sequence[Resource], ctx: Context) -> list[str]:
-    """Once a stack replicates (a secret names a replica vault), every secret replicates to the same targets:
-    one left out would be missing at a failover. Except a JWT generation without any: one that existed before
-    replication was turned on is never updated to add it (the engine hands analyzers its old inputs, pulumi
-    pkg/resource/deploy/step_generator.go, processIgnoreChanges before the analyzers), and the standby names
-    none of those (components/rotation.py, `replicated_from`).
+    """Once a stack replicates, every secret a failover needs replicates to the same targets, and the standby
+    cluster reads exactly there. A failover needs every secret OCI does not generate (enableAutoGeneration not
+    true: the database URLs, whatever their names; a generated one the primary region took down with it can be
+    generated again, an entered one cannot), and every secret an ExternalSecret on the standby cluster names (one
+    without a replica there fails that whole ExternalSecret: ESO); each such name must be a secret of this stack.
+    Each SecretStore on the standby cluster reads the targets' vault (`spec.provider.oracle.vault` = targetVaultId)
+    in their region (`region` = targetRegion), compared as values: a value unknown at a first preview makes the
+    pack say it can't run the rule then, and `pulumi up` runs it with the values known.
+
+    "On the standby cluster" is anything not on the one provider configuration claiming the environment's primary
+    cluster (policy/config.json clusterId): a provider's claim is its own word, so when two configurations claim
+    the primary cluster (refused by `one-provider-per-cluster` too) every ExternalSecret and store is checked.
+
+    Other JWT generations may lack a replica: those pods may already sign with are never updated to add it
+    (components/rotation.py, `replicated_from`; pulumi pkg/resource/deploy/step_generator.go, processIgnoreChanges),
+    and the standby names none of them. The targets are the most common ones among the secrets a failover needs,
+    which always carry the current ones: after replication is turned off (or moved) on purpose, older generations
+    keep their old target. (Stack rules get the resources' outputs; a property in ignore_changes keeps its old
+    value there too.)
 
     And a stack replicates when the guardrail authority records a standby cluster for its environment: a stack
     file edited (or a CI job compromised) to drop disasterRecovery must not pass because nothing is left to
-    compare. Its database URLs, which never change generation, must all name a replica vault and key (which
-    `secrets-own-vault-and-key` holds to the stack's own)."""
+    compare. The pack is one line of defence: OCI IAM is the boundary behind it (docs/disaster-recovery.md)."""
     secrets = [r for r in resources if r.type == SECRET]
-    targets = {s.name: sorted(shown(t) for t in _replication_targets(s)) for s in secrets}
-    wanted = max(targets.values(), key=len, default=[])
+    if not secrets:
+        return []  # the IAM program's stacks hold no secrets at all
+    stack = secrets[0].stack
+    own = ctx.environments.get(stack) or {}
+    oci_name = {s.name: str(s.props.get("secretName")) for s in secrets}
+    named_by = {oci: name for name, oci in oci_name.items()}
+    targets = {s.name: sorted((plain(t) for t in _replication_targets(s)), key=shown) for s in secrets}
+    primary = _claims(resources).get(str(own.get("clusterId")), {})
+    off_primary = [r for r in resources if r.type in (SECRET_STORE, EXTERNAL_SECRET)
+                   and (len(primary) != 1 or shown(r.provider) not in primary)]
+    on_standby = sorted({(e.name, str((item.get("remoteRef") or {}).get("key")))
+                         for e in off_primary if e.type == EXTERNAL_SECRET
+                         for item in (e.props.get("spec") or {}).get("data") or ()})
+    entered = {s.name for s in secrets if s.props.get("enableAutoGeneration") is not True}
+    needed = entered | {named_by[key] for _, key in on_standby if key in named_by}
+    # The most common target among them (ties broken by value, so that the order the engine hands the resources
+    # in, which is unspecified, decides nothing).
+    shared = Counter(shown(targets[n]) for n in needed if targets[n])
+    wanted = json.loads(max(sorted(shared), key=shared.__getitem__)) if shared else []
     if not wanted:
-        return _standby_without_replicas(secrets, ctx)
-    unreplicated_generation = {s.name for s in secrets if ".jwt-secret" in str(s.props.get("secretName")) and not targets[s.name]}
-    return [f"{name}: replicated to {shown(has)}, the stack's other secrets to {shown(wanted)}: every secret of a "
-            "replicating stack replicates to the same vault and key" for name, has in sorted(targets.items())
-            if has != wanted and name not in unreplicated_generation]
-
-
-def _standby_without_replicas(secrets: Sequence[Resource], ctx: Context) -> list[str]:
-    urls = sorted(s.name for s in secrets if ".database-url" in str(s.props.get("secretName")))
-    stack = secrets[0].stack if secrets else ""
-    if not urls or not (ctx.environments.get(stack) or {}).get("standbyClusterId"):
-        return []
-    return [f"stack {stack}: {AUTHORITY} records a standby cluster (standbyClusterId) for it, yet no secret replicates "
-            f"({', '.join(urls)} name no replica vault and key): turn disasterRecovery on in the stack file, or its "
-            "owners remove standbyClusterId in a reviewed commit"]
+        if not needed or not own.get("standbyClusterId"):
+            return []
+        return [f"stack {stack}: {AUTHORITY} records a standby cluster (standbyClusterId) for it, yet no secret "
+                f"replicates ({', '.join(sorted(needed))} name no replica vault and key): turn disasterRecovery on in "
+                "the stack file, or its owners remove standbyClusterId in a reviewed commit"]
+    problems = [f"{name}: remoteRef.key {key} names no secret of stack {stack}; ESO finds no such secret in the "
+                "replicas' vault and fails the whole ExternalSecret: name a secret of this stack that replicates"
+                for name, key in on_standby if key not in named_by]
+    reads = {(t.get("targetRegion"), t.get("targetVaultId")) for t in wanted}
+    for store in (r for r in off_primary if r.type == SECRET_STORE):
+        oracle = ((store.props.get("spec") or {}).get("provider") or {}).get("oracle") or {}
+        if (oracle.get("region"), oracle.get("vault")) not in reads:
+            problems.append(
+                f"{store.name}: the standby cluster's store reads vault {shown(oracle.get('vault'))} in "
+                f"{shown(oracle.get('region'))}, the secrets a failover needs replicate to {shown(wanted)}: its "
+                "spec.provider.oracle vault and region must be their targetVaultId and targetRegion")
+    return problems + [
+        f"{name} ({oci_name[name]}): replicated to {shown(targets[name])}, the secrets a failover needs to "
+        f"{shown(wanted)}: every " + ("secret OCI does not generate" if name in entered else "secret the standby cluster syncs")
+        + " replicates to the same vault and key" for name in sorted(needed) if targets[name] != wanted]
 
 
 def replicas_elsewhere(r: Resource, _: Context) -> list[str]:
@@ -345,11 +405,15 @@ def sync_stays_in_namespace(r: Resource, ctx: Context) -> list[str]:
     return problems
 
 
+# The name OCI holds (components/naming.py, oci_secret_name): `auth-service.jwt-secret.v3`.
+JWT_GENERATION_NAME = re.compile(r".+\.jwt-secret(\.v[0-9]+)?")
+
+
 def _is_jwt_generation(r: Resource) -> bool:
     """A JWT secret generation is retired on purpose three rotations after it is published; its value
     was generated by OCI, so no data of anyone's goes with it. Known by what it is (generated, named
     as one), not by a tag: the generations carry no schedule."""
-    return r.props.get("enableAutoGeneration") is True and ".jwt-secret" in str(r.props.get("secretName", ""))
+    return r.props.get("enableAutoGeneration") is True and bool(JWT_GENERATION_NAME.fullmatch(str(r.props.get("secretName"))))
 
 
 def production_is_protected(r: Resource, _: Context) -> list[str]:
@@ -385,8 +449,8 @@ RULES: tuple[Rule, ...] = (
     Rule("secrets-own-vault-and-key", "Every secret uses this stack's own vault and key.", "mandatory",
          stack_check=secrets_use_own_vault_and_key),
     Rule("replicas-everywhere", "Once a stack replicates, or the guardrail authority records its standby cluster, "
-         "every secret replicates to the same vault and key.", "mandatory", stack_check=replicas_everywhere,
-         configured=True),
+         "every secret a failover needs replicates to the same vault and key, the one the standby cluster reads.",
+         "mandatory", stack_check=replicas_everywhere, configured=True),
     Rule("replicas-elsewhere", "Replicas live in another region (at most three), read-only.", "mandatory",
          replicas_elsewhere),
     Rule("iam-isolation", "No bare any-user; no statement names another environment.", "mandatory",
@@ -396,6 +460,8 @@ RULES: tuple[Rule, ...] = (
     Rule("neighbours-refused", "Everything sits in its own environment's compartment, cluster and namespace, as "
          "the guardrail authority assigns them, on a cluster its provider names; one operator install per cluster.", "mandatory", neighbours_refused,
          configured=True),
+    Rule("one-provider-per-cluster", "No two Kubernetes provider configurations of a stack claim the same cluster.",
+         "mandatory", stack_check=one_provider_per_cluster),
     Rule("production-protected", "Production vault, key and secrets are protected.", "mandatory",
          production_is_protected),
     Rule("manual-rotation", "Manual key rotation is reported.", "advisory", manual_rotation_reported),

@@ -124,9 +124,10 @@ def test_recovery_is_off_unless_a_stack_turns_it_on(stack_runs):
 def test_the_standby_cluster_syncs_the_replicas_in_the_same_namespace(stack_runs):
     """Same namespace, service account, store name and ExternalSecrets as the own cluster; the store reads the
     replicas' vault in the replica region. Production's plan is the update that turns recovery on for a stack
-    deployed a year before (signing v3): none of its live JWT generations replicates, so the standby's Secrets
-    hold the database URL alone until replicated generations come round (the simulated year below).
-    (Schemas: tests/test_schemas.py validates every object of both.)"""
+    deployed a year before: the generations above this update's signing one get a replica, the signing one
+    and the one before never do, so the standby signs with the next one (which every primary pod accepts)
+    until the next rotation (the simulated year below). (Schemas: tests/test_schemas.py validates every object
+    of both.)"""
     run = stack_runs["production"]
     stores = run.of_type("kubernetes:external-secrets.io/v1:SecretStore")
     [own] = run.own("kubernetes:external-secrets.io/v1:SecretStore")
@@ -146,89 +147,116 @@ def test_the_standby_cluster_syncs_the_replicas_in_the_same_namespace(stack_runs
                 for e in objects}
 
     assert len(externals) == 2 * len(mine)
-    assert synced((e for e in externals if e not in mine), {"DATABASE_URL", "JWT_SECRET"}) == synced(mine, {"DATABASE_URL"})
-    assert run.exports["jwtRotation"].value["replicatedFrom"] == 3 + 3
+    assert synced((e for e in externals if e not in mine), {"DATABASE_URL"}) == synced(mine, {"DATABASE_URL"})
+    for primary in mine:
+        [standby] = [e for e in externals if e not in mine and e.inputs["metadata"]["name"] == primary.inputs["metadata"]["name"]]
+        assert jwt_keys(standby) == {"JWT_SECRET": jwt_keys(primary)["JWT_SECRET_NEXT"], "JWT_SECRET_NEXT": jwt_keys(primary)["JWT_SECRET_NEXT"]}
+    rotation = run.exports["jwtRotation"].value
+    assert rotation["replicatedFrom"] == rotation["signing"] + 1
+
+
+def changed_inputs(before, after) -> set[str]:
+    """The inputs `after` sends in an update of the resource `before` declared (its ignore_changes left out)."""
+    return {k for k in before.inputs.keys() | after.inputs.keys()
+            if before.plain_inputs.get(k) != after.plain_inputs.get(k) and k not in after.ignore_changes}
 
 
 def test_turning_recovery_on_for_a_deployed_stack_replaces_and_deletes_nothing(without_recovery, with_recovery):
-    """Production deployed without recovery, then the update that turns it on: every resource stays, nothing
-    holding data is replaced, no live JWT generation is updated at all (replicationConfig is in its
-    ignore_changes: the provider would re-send its generation context, and whether OCI then generates a new
-    value is undocumented), and each database URL gets its replication config in an update without content
-    (terraform-provider-oci vault_secret_resource.go, Update, sends secret_content only on HasChange)."""
-    before = production(without_recovery)
+    """Production deployed without recovery (twice: the second update declares the generation after next), then
+    the update that turns it on: every resource stays, nothing holding data is replaced, and the only update
+    any secret gets is its replication config, without content (terraform-provider-oci vault_secret_resource.go,
+    Update, sends secret_content only on HasChange): each database URL, and each JWT generation above the
+    deployed next one, which no pod can have signed with. The deployed next one, the signing one and the one
+    before are not updated at all (replicationConfig in their ignore_changes: the provider would re-send their
+    generation context, and what OCI does with it is undocumented)."""
+    first = production(without_recovery)
+    before = production(without_recovery, deployed=deployed_outputs(first))
     after = production(with_recovery, deployed=deployed_outputs(before))
     assert {r.urn for r in before.registrations} <= {r.urn for r in after.registrations}
     assert lost(before, after) == set()
-    assert all("replicationConfig" in s.ignore_changes for s in after.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"])
+    deployed_next = before.exports["jwtRotation"].value["next"]
     now = {r.urn: r for r in after.of_type(SECRET)}
-    for url in (s for s in before.of_type(SECRET) if ".database-url" in s.inputs["secretName"]):
-        changed = {k for k in url.inputs.keys() | now[url.urn].inputs.keys() if url.plain_inputs.get(k) != now[url.urn].plain_inputs.get(k)}
-        assert changed == {"replicationConfig"} and replica_targets(now[url.urn]), url.name
+    above = 0
+    for secret in before.of_type(SECRET):
+        name = secret.inputs["secretName"]
+        if ".jwt-secret" in name and generation_of(name) <= deployed_next:
+            assert "replicationConfig" in now[secret.urn].ignore_changes and not changed_inputs(secret, now[secret.urn]), name
+            continue
+        above += ".jwt-secret" in name
+        assert changed_inputs(secret, now[secret.urn]) == {"replicationConfig"} and replica_targets(now[secret.urn]), name
+    assert above, "no generation above the deployed next one existed: the scenario tests nothing"
 
 
-def replicated_on_creation(runs: list[ProgramRun]) -> dict[str, bool]:
-    """Each JWT generation's name -> whether it replicates in OCI: whether the update that created it sent a
-    replication config (later updates cannot add one: it is in the generation's ignore_changes)."""
-    created: dict[str, bool] = {}
+def replicas_in_oci(runs: list[ProgramRun]) -> dict[str, bool]:
+    """Each JWT generation's name -> whether OCI replicates it after these updates: the update that created it
+    sent a replication config (a create sends every input), or a later one sent it in an update (outside the
+    generation's ignore_changes)."""
+    replicated: dict[str, bool] = {}
     for run in runs:
         for s in run.of_type(SECRET):
-            if ".jwt-secret" in s.inputs["secretName"]:
-                assert "replicationConfig" in s.ignore_changes
-                created.setdefault(s.inputs["secretName"], bool(replica_targets(s)))
-    return created
+            name = s.inputs["secretName"]
+            if ".jwt-secret" in name:
+                sent = name not in replicated or "replicationConfig" not in s.ignore_changes
+                replicated[name] = replicated.get(name, False) or (sent and bool(replica_targets(s)))
+    return replicated
 
 
 def jwt_keys(external) -> dict[str, str]:
     return {d["secretKey"]: d["remoteRef"]["key"] for d in external.plain_inputs["spec"]["data"] if d["secretKey"].startswith("JWT")}
 
 
-# (day, recovery on, rotation settings): production deployed for months without recovery, turned on on a
-# day nothing rotates, then rotations every 30 days, gaps of two and five periods, an interval change.
-DR_YEAR = [
-    (0, False, 30), (30, False, 30), (61, False, 30), (75, True, 30), (76, True, 30), (91, True, 30),
-    (150, True, 30), (182, True, 30), (335, True, 30), (340, True, 7), (347, True, 7), (365, True, 7),
-]
+# (day, rotation interval): production deployed for months, recovery turned on on one of these days, then
+# rotations every 30 days, gaps of two and five periods, an interval change.
+DR_YEAR = [(0, 30), (30, 30), (61, 30), (75, 30), (76, 30), (91, 30), (150, 30), (182, 30), (335, 30), (340, 7), (347, 7), (365, 7)]
 
 
-def test_the_standby_names_only_generations_that_replicate_over_a_simulated_year(without_recovery, with_recovery):
+@pytest.mark.parametrize("turned_on_day", [75, 61], ids=["between-rotations", "on-a-rotation-day"])
+def test_the_standby_names_only_generations_that_replicate_over_a_simulated_year(without_recovery, with_recovery, turned_on_day):
     """Each update fed the last one's outputs as the engine hands them. At every step: the standby's
-    ExternalSecrets name only JWT generations created with their replication config (ESO fails a whole
-    ExternalSecret on a missing source: a replica that does not exist); what they name is what the primary
-    names under the same key (so the rotation invariant holds on the standby too); no live generation is
-    updated; the standby gets JWT_SECRET with the third rotation after recovery was turned on, and names what
-    the primary names from the fourth.
-    (A generation that existed before cannot be told from one this update creates: the rule is conservative,
-    components/rotation.py `replicated_from`.)"""
+    ExternalSecrets name only JWT generations that have a replica (ESO fails a whole ExternalSecret on a missing
+    source); no generation pods may sign with (up to the deployed next) is ever updated; the standby always has
+    a JWT_SECRET: the primary's signing one, its next one, or the one after (unpublished on the primary). The
+    first generation that replicates is the one after the deployed next, so the standby signs with what the
+    primary signs with from the second rotation after recovery was turned on (the first, if that update rotated
+    too), and names exactly what the primary names one rotation later."""
     runs: list[ProgramRun] = []
-    deployed, turned_on = None, None
-    for day, on, interval in DR_YEAR:
+    turned_on = None
+    deployed: dict[str, Any] | None = None
+    for day, interval in DR_YEAR:
+        on = day >= turned_on_day
         config = with_setting(with_recovery if on else without_recovery, "secrets.jwtRotation", {"automatic": True, "intervalDays": interval})
         run = production(config, today=PINNED_TODAY + timedelta(days=day), deployed=deployed)
         if runs:
             assert updated_generations(runs[-1], run) == set(), day
         runs.append(run)
-        replicated = replicated_on_creation(runs)
+        replicated = replicas_in_oci(runs)
         [primary] = run.own(EXTERNAL_SECRET)
         standby = [e for e in run.of_type(EXTERNAL_SECRET) if e is not primary]
         if not on:
             assert not standby and "replicatedFrom" not in run.exports["jwtRotation"].value
         else:
             [standby_keys] = [jwt_keys(e) for e in standby]
+            primary_keys = jwt_keys(primary)
             assert all(replicated[name] for name in standby_keys.values()), (day, standby_keys)
-            assert standby_keys.items() <= jwt_keys(primary).items(), day
-            signing = generation_of(jwt_keys(primary)["JWT_SECRET"])
-            turned_on = turned_on if turned_on is not None else signing
-            # The third rotation after recovery was turned on signs with a replicated generation, the fourth
-            # leaves only replicated ones: from then on the standby names what the primary names.
-            assert ("JWT_SECRET" in standby_keys) == (signing >= turned_on + 3), day
-            assert (standby_keys == jwt_keys(primary)) == (signing >= turned_on + 4), day
+            signing = generation_of(primary_keys["JWT_SECRET"])
+            assert generation_of(standby_keys["JWT_SECRET"]) - signing in (0, 1, 2), day
+            assert {k: v for k, v in standby_keys.items() if k != "JWT_SECRET"}.items() <= primary_keys.items(), day
+            if turned_on is None:
+                turned_on = signing
+                first_replicated = 1 + runs[-2].exports["jwtRotation"].value["next"]
+                assert run.exports["jwtRotation"].value["replicatedFrom"] == first_replicated
+            assert (standby_keys["JWT_SECRET"] == primary_keys["JWT_SECRET"]) == (signing >= first_replicated), day
+            assert (standby_keys == primary_keys) == (signing >= first_replicated + 1), day
         deployed = as_the_engine_hands_them(run)
     [primary] = runs[-1].own(EXTERNAL_SECRET)
     [standby] = [e for e in runs[-1].of_type(EXTERNAL_SECRET) if e is not primary]
     assert jwt_keys(standby) == jwt_keys(primary) and set(jwt_keys(primary)) == {"JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT"}
-    on_day = [r for (_, on, _), r in zip(DR_YEAR, runs) if on]
-    assert not jwt_keys([e for e in on_day[0].of_type(EXTERNAL_SECRET) if e not in on_day[0].own(EXTERNAL_SECRET)][0])
+    # The scenario is what its name says: the update that turns recovery on rotates too, or does not.
+    turn_on = [d for d, _ in DR_YEAR].index(turned_on_day)
+    signing = [run.exports["jwtRotation"].value["signing"] for run in runs]
+    assert (signing[turn_on] > signing[turn_on - 1]) == (turned_on_day == 61)
+    # ...and the standby catches up in the number of rotations the docs give (docs/disaster-recovery.md).
+    assert first_replicated - signing[turn_on] == (1 if turned_on_day == 61 else 2)
 
 
 def test_turning_recovery_on_gives_the_replica_key_the_primarys_current_version_at_once(without_recovery, with_recovery):
@@ -297,23 +325,30 @@ def test_a_recovery_region_change_on_a_deployed_stack_is_refused_with_the_steps(
 @pytest.mark.parametrize("key,value", [("disasterRecovery.vaultType", "VIRTUAL_PRIVATE"), ("disasterRecovery.region", "eu-paris-1")])
 def test_after_moving_the_replicas_the_standby_names_no_generation_without_a_replica_there(with_recovery, key, value):
     """Invariant: the standby never names a JWT generation without a replica in the vault its store reads. Replicas
-    moved on purpose (allowReplacement): a live generation keeps replicating to the OLD target (replicationConfig
-    is in its ignore_changes), so `replicatedFrom` is counted afresh past every generation that may exist
-    (deployed signing + 3); kept from the deployed outputs, the standby's ExternalSecret would name one its new
-    vault lacks, and ESO fails the whole ExternalSecret (docs/rotation.md). (Reviewer r18.)"""
+    moved on purpose (allowReplacement): the generations up to the deployed next keep replicating to the OLD
+    target (replicationConfig is in their ignore_changes), those above get the new one, so `replicatedFrom` is
+    counted afresh from the deployed next + 1; kept from the deployed outputs, the standby's ExternalSecret would
+    name one its new vault lacks, and ESO fails the whole ExternalSecret (docs/rotation.md). (Reviewer r18.)"""
     before = production(with_recovery)
     config = with_setting(with_setting(with_recovery, key, value), "allowReplacement", [key])
     if key == "disasterRecovery.region":
         # The standby cluster lives in the replicas' region: moving them leaves it behind (the recount still shows).
         config = with_setting(config, "disasterRecovery.standby", None)
     after = production(config, deployed=as_the_engine_hands_them(before))
-    existing = {s.inputs["secretName"] for s in before.of_type(SECRET) if ".jwt-secret" in s.inputs["secretName"]}
-    # The live generations still carry the old target in OCI: ignore_changes keeps the update from sending the new one.
-    assert all("replicationConfig" in s.ignore_changes for s in after.of_type(SECRET) if s.inputs["secretName"] in existing)
+    deployed_next = before.exports["jwtRotation"].value["next"]
+    old_target = {s.inputs["secretName"] for s in before.of_type(SECRET)
+                  if ".jwt-secret" in s.inputs["secretName"] and generation_of(s.inputs["secretName"]) <= deployed_next}
+    [moved] = {str(replica_targets(s)) for s in after.of_type(SECRET) if s.inputs["secretName"] not in old_target}
+    # (Under the mocks a replaced vault keeps its id: that the ids move is the engine's part.)
+    for s in after.of_type(SECRET):
+        if s.inputs["secretName"] in old_target:
+            assert "replicationConfig" in s.ignore_changes, s.name
+        else:
+            assert "replicationConfig" not in s.ignore_changes and str(replica_targets(s)) == moved, s.name
     [primary] = after.own(EXTERNAL_SECRET)
     named = {n for e in after.of_type(EXTERNAL_SECRET) if e is not primary for n in jwt_keys(e).values()}
-    assert not (named & existing), f"the standby names generations whose replicas are in the old vault/region: {sorted(named & existing)}"
-    assert after.exports["jwtRotation"].value["replicatedFrom"] > max(generation_of(n) for n in existing)
+    assert not (named & old_target), f"the standby names generations whose replicas are in the old vault/region: {sorted(named & old_target)}"
+    assert after.exports["jwtRotation"].value["replicatedFrom"] == deployed_next + 1
 
 
 def test_turning_recovery_off_on_a_deployed_stack_is_refused_before_anything(with_recovery, without_recovery):
@@ -356,3 +391,20 @@ def test_replication_and_the_standby_get_exactly_their_iam(iam_runs):
     standby = [t for t in statements("production") if "productionstandby" in t]
     assert standby and all(t.startswith("Allow any-user to read ") and "request.region = 'AMS'" in t for t in standby)
     assert not any("request.region" in t for t in statements("production") if t not in standby)
+
+
+def test_every_update_warns_while_the_standby_signs_with_a_generation_the_primary_does_not(without_recovery, with_recovery, caplog):
+    """Tell people: from the update that turns recovery on until the primary signs with a replicated generation,
+    the standby signs with another one (a failover then refuses tokens signed before it); each preview and update
+    says so, with the next rotation's day. A stack replicating from its first deployment never hears it."""
+    before = production(without_recovery)
+    caplog.clear()
+    turned_on = production(with_recovery, deployed=deployed_outputs(before))
+    rotation = turned_on.exports["jwtRotation"].value
+    [warning] = [r.getMessage() for r in caplog.records if "standby cluster signs" in r.getMessage()]
+    assert f"not the primary's {rotation['signing']}, which has no replica" in warning
+    assert f"until the primary signs with generation {rotation['replicatedFrom']}, 2 rotation(s) from now" in warning
+    assert rotation["nextDue"] in warning
+    caplog.clear()
+    production(with_recovery)
+    assert not [r for r in caplog.records if "standby cluster signs" in r.getMessage()]

@@ -25,6 +25,7 @@ from offline.harness import (
 )
 from offline.policy_checks import PACK_CONFIG, check, pack_config, rules
 from tests.conftest import PINNED_TODAY, UNLISTED_COMPARTMENT
+from tests.test_rotation import generation_of
 
 URLS = placeholder_database_urls(DEFAULT_SERVICES)
 
@@ -77,17 +78,33 @@ def test_the_real_stacks_get_the_plans_verdicts_through_the_protocol(stack_runs,
     assert [v for v in found if v[1] == "mandatory"] == []
 
 
-def test_live_jwt_generations_without_replication_pass_on_the_update_that_turns_it_on(stack_runs, packs):
-    """The update that turns disasterRecovery on for a deployed stack: the engine hands the analyzers each live
-    JWT generation's old inputs, without replicationConfig (in its ignore_changes; pulumi
-    pkg/resource/deploy/step_generator.go runs processIgnoreChanges before the analyzers). The pack accepts
-    them; a database URL left out is still refused (BROKEN, replicas-everywhere)."""
-    run = stack_runs["production"]
-    live = [r for r in run.of_type(rules.SECRET) if ".jwt-secret" in r.inputs["secretName"]]
-    assert live and all("replicationConfig" in r.inputs for r in live)
-    handed = [dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "replicationConfig"}) if r in live else r
-              for r in run.registrations]
-    assert verdicts(packs["production"].analyze(handed)) == verdicts(packs["production"].analyze(run.registrations))
+def without_replication(run: ProgramRun, generations: set[int]) -> list[Registration]:
+    """The stack's registrations with these JWT generations handed without replicationConfig, as the engine hands
+    the analyzers a generation whose ignore_changes holds it (pulumi pkg/resource/deploy/step_generator.go runs
+    processIgnoreChanges before the analyzers)."""
+    def old(r: Registration) -> bool:
+        return ".jwt-secret" in r.inputs.get("secretName", "") and generation_of(r.inputs["secretName"]) in generations
+    return [dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "replicationConfig"}) if old(r) else r
+            for r in run.registrations]
+
+
+def test_the_update_that_turns_replication_on_passes_and_a_generation_the_standby_needs_without_it_does_not(stack_runs, packs):
+    """The update that turns disasterRecovery on for a deployed stack: the generations up to the deployed next keep
+    their old inputs, without replicationConfig (in their ignore_changes), and the pack accepts them. It refuses
+    any generation the standby's ExternalSecrets name without it (ESO would fail that whole ExternalSecret), as a
+    compromised job might send it (replicas-everywhere). (Reviewer r18: the pack exempted every generation
+    without replication; rv1: a fixed number of exempt generations let the standby's signing one through.)"""
+    run, pack = stack_runs["production"], packs["production"]
+    rotation = run.exports["jwtRotation"].value
+    first = int(rotation["replicatedFrom"])
+    handed = without_replication(run, set(range(first)))
+    assert handed != run.registrations
+    assert verdicts(pack.analyze(handed)) == verdicts(pack.analyze(run.registrations))
+    for lacking in ({first}, set(range(first + 1))):
+        refused = {re.sub(r"^ecommerce-production-(.+)-jwt-secret-v\d+ .*", r"\1", message)
+                   for policy, level, message in verdicts(pack.analyze(without_replication(run, lacking)))
+                   if policy == "replicas-everywhere" and level == "mandatory" and f"-jwt-secret-v{first} (" in message}
+        assert refused == set(DEFAULT_SERVICES), lacking
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -170,6 +187,13 @@ def without_cluster_identifier(run: ProgramRun) -> list[Registration]:
             if r.type == "pulumi:providers:kubernetes" else r for r in run.registrations]
 
 
+def standby_claiming_the_primary_cluster(run: ProgramRun) -> list[Registration]:
+    """A changed program whose standby provider claims the primary's cluster (its kubeconfig still reaches the standby)."""
+    [primary] = [r for r in run.of_type("pulumi:providers:kubernetes") if r.name == f"kubernetes-{run.stack}"]
+    return [changed(r, clusterIdentifier=primary.inputs["clusterIdentifier"])
+            if r.type == "pulumi:providers:kubernetes" else r for r in run.registrations]
+
+
 def unreplicated(count: int | None) -> Callable[[ProgramRun], list[Registration]]:
     """Production with `count` of its secrets (all: None) registered without their replication config, as a
     program that forgot it, or a JWT generation created without it, would send them."""
@@ -207,7 +231,7 @@ BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] =
     ("key-aes-256", "production", recovery_key(lambda r: changed(r, keyShape={"algorithm": "AES", "length": 24})),
      'ecommerce-production-recovery-key: key shape {"algorithm": "AES", "length": 24} must be AES'),
     ("replicas-everywhere", "production", unreplicated(1),
-     "every secret of a replicating stack replicates to the same vault and key"),
+     "every secret OCI does not generate replicates to the same vault and key"),
     ("replicas-elsewhere", "production", replacing(rules.SECRET, replicated(targetRegion="eu-frankfurt-1")),
      "replicated into its own region eu-frankfurt-1"),
     ("replicas-elsewhere", "production", replacing(rules.SECRET, replicated(copies=4)),
@@ -254,6 +278,9 @@ BROKEN: list[tuple[str, str, Callable[[ProgramRun], list[Registration]], str]] =
      f"{STAGING_COMPARTMENT}: fix Pulumi.staging.yaml"),
     # Fail closed: a Kubernetes object on a provider that names no cluster could be on anyone's.
     ("neighbours-refused", "staging", without_cluster_identifier, "its Kubernetes provider names no cluster"),
+    # A claim is the provider's own word: two configurations claiming one cluster hide where one of them goes.
+    ("one-provider-per-cluster", "production", standby_claiming_the_primary_cluster,
+     f"cluster {AUTHORITY['production']['clusterId']}: 2 different Kubernetes provider configurations claim it"),
     ("key-rotation", "staging",
      replacing(rules.KEY, lambda r: changed(r, freeformTags={**r.inputs["freeformTags"], "rotation-interval-days": "200"})),
      "rotates every 200 days; at most 180 in staging"),

@@ -26,6 +26,7 @@ from offline.harness import ProgramRun, run_program, stack_file_config, unwrap_s
 from offline.policy_checks import PACK_CONFIG
 from offline.replacements import KEY, RELEASE, SECRET, VAULT, at, replace_forcing
 from tests.conftest import PINNED_TODAY
+from tests.test_rotation import generation_of
 
 P = f"{PROJECT}:"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -140,20 +141,25 @@ def staging(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
 
 
 def updated_generations(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
-    """(type, input) of each input `after` changes on a JWT generation both declare, outside ignore_changes."""
+    """(type, input) of each input `after` changes on a JWT generation both declare, outside ignore_changes:
+    any input of a generation pods may sign with (up to the deployed next: a rotation that reached the cluster
+    and failed before its outputs were recorded leaves pods signing with it), any but its replication config
+    on one above it."""
     now = {r.urn: r for r in after.resources}
+    deployed_next = int(before.exports["jwtRotation"].value["next"])
     return {
         (r.type, name)
         for r in before.of_type(SECRET)
         if ".jwt-secret" in r.inputs["secretName"] and r.urn in now
         for name in r.inputs.keys() | now[r.urn].inputs.keys()
         if r.plain_inputs.get(name) != now[r.urn].plain_inputs.get(name) and name not in now[r.urn].ignore_changes
+        and (generation_of(r.inputs["secretName"]) <= deployed_next or name != "replicationConfig")
     }
 
 
 def lost(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
     """(type, why) of everything holding data that `after` would make the engine replace or delete, and
-    of each update it would send to a live JWT generation."""
+    of each update it would send to a live JWT generation (`updated_generations`)."""
     now = {r.urn: r for r in after.registrations}
     changed_providers = {
         r.urn

@@ -360,6 +360,22 @@ def test_the_alarm_fails_on_an_overdue_rotation_or_a_stack_it_could_not_read(tmp
     assert code == 1 and "production: its outputs could not be read" in output
 
 
+def test_production_gets_a_kubeconfig_for_its_standby_cluster_too(tmp_path):
+    """With disasterRecovery.standby, the stack also manages the standby cluster in the replicas' region: the
+    kubeconfig step lists both clusters, under the contexts the stack file names, before asking the OCI CLI
+    for each (run here without the OCI CLI on PATH, so it stops at the first)."""
+    text = (PROJECT_DIR / "Pulumi.production.yaml").read_text()
+    config = yaml.safe_load(text)["config"]
+    env = {"STACK": "production", "KUBE_ENDPOINT": "PUBLIC_ENDPOINT"}
+    code, output, _ = run_step("pulumi-stack.yml", "pulumi", "Kubeconfig of the stack's cluster (OCI CLI)",
+                               {"Pulumi.production.yaml": text}, tmp_path / "production", env)
+    assert code == 127 and "oci: command not found" in output
+    own, recovery = config["ecommerce-kms-vault:kubernetes"], config["ecommerce-kms-vault:disasterRecovery"]
+    listed = [line.removeprefix("kubeconfig (cluster region context): ") for line in output.splitlines() if line.startswith("kubeconfig (")]
+    assert listed == [f"{own['clusterId']} {config['ecommerce-kms-vault:region']} {own['context']}",
+                      f"{recovery['standby']['clusterId']} {recovery['region']} {recovery['standby']['context']}"]
+
+
 def test_a_stack_with_its_own_kubeconfig_skips_the_oci_cli_one(tmp_path):
     """The kubeconfig step makes one from the OCI CLI for a stack naming a context, and none for a
     stack that brings a secret kubeconfig instead (run here without the OCI CLI on PATH)."""
@@ -372,6 +388,8 @@ def test_a_stack_with_its_own_kubeconfig_skips_the_oci_cli_one(tmp_path):
 
     code, output = kubeconfig_step(tmp_path / "context")
     assert code == 127 and "oci: command not found" in output
+    kubernetes = stack_file["config"]["ecommerce-kms-vault:kubernetes"]
+    assert f"kubeconfig (cluster region context): {kubernetes['clusterId']} eu-frankfurt-1 {kubernetes['context']}" in output
     for absent in ("own", "null"):
         kubernetes = stack_file["config"]["ecommerce-kms-vault:kubernetes"]
         kubernetes.pop("context", None)
