@@ -137,6 +137,8 @@ def fixed_values(settings: StackSettings) -> dict[str, Any]:
         "kubernetes.namespace": k.namespace if k.manage_namespace == "create" else None,
         "kubernetes.operatorNamespace": k.operator_namespace if k.install_operator else None,
         **_recovery_values(settings),
+        # Not a setting: what this update declared unprotected, so that the next may stop declaring it.
+        UNPROTECTED: sorted(unprotected(settings)),
     }
 
 
@@ -150,6 +152,15 @@ def _recovery_values(settings: StackSettings) -> dict[str, Any]:
         "disasterRecovery.standby.namespace": standby.namespace if standby and standby.manage_namespace == "create" else None,
     }
 
+
+UNPROTECTED: Final = "unprotected"
+# The settings whose removal stops declaring what they protect, and what that is. The engine deletes a resource
+# the program no longer declares with the protect flag its state holds (pulumi/pulumi pkg/resource/deploy/step.go,
+# DeleteStep.Apply: deleteProtectedError), after the other steps, so an update must first declare it unprotected.
+_STOPPING: Final[dict[FixedSettingKey, tuple[Replaced, ...]]] = {
+    "disasterRecovery.region": ("replicas", "standby"),
+    "disasterRecovery.standby.clusterId": ("standby",),
+}
 
 # Where the replicas live: both None exactly when disasterRecovery is off.
 _REPLICA_TARGET: Final = ("disasterRecovery.region", "disasterRecovery.vaultType")
@@ -184,18 +195,55 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
         # `protect` on the replicas' vault refuses, since the engine checks protect in each delete step's Apply
         # and carries on with the others (pulumi/pulumi pkg/resource/deploy/step.go deleteProtectedError).
         stops_replicating = now is None and key == _RECOVERY_ON
-        if before is None or (now is None and not stops_replicating) or before == now or key in settings.allow_replacement:
+        stopping = now is None and key in _STOPPING
+        if before is None or (now is None and not stopping) or before == now:
+            continue
+        still_protected = _still_protected(deployed, settings, key) if stopping else []
+        if key in settings.allow_replacement and not still_protected:
             continue
         steps = _deliberate_steps(key, setting, settings.environment, stack)
+        if stopping:
+            steps = _stopping_steps(key, deployed, stack)
+            if key in settings.allow_replacement:
+                problems.append(
+                    f"{PROJECT}:{key} = null: allowReplacement lists it, but stack {stack}'s last update still protected "
+                    f"{' and '.join(still_protected)}, which this one no longer declares, and the engine refuses to delete a "
+                    f"resource its state holds as protected (after carrying out the other steps). Nothing was changed. "
+                    f"To remove it on purpose: {steps}"
+                )
+                continue
         if stops_replicating:
             change, keep = f"turning disasterRecovery off {_RECOVERY_OFF}", "put the disasterRecovery section back"
+        elif stopping:
+            change, keep = "removing the standby deletes its namespace and sync objects", "put disasterRecovery.standby back"
         else:
             change, keep = f"changing it {setting.consequence}", f"pulumi config set --path '{key}' {before} --stack {stack}"
         problems.append(
             f"{PROJECT}:{key} = {shown(now)}: was {shown(before)} when stack {stack} was last deployed, and "
-            f"{change}. Nothing was changed. To keep the deployed value: {keep}. To replace on purpose: {steps}"
+            f"{change}. Nothing was changed. To keep the deployed value: {keep}. "
+            f"To {'remove it' if stopping else 'replace'} on purpose: {steps}"
         )
     return problems
+
+
+def _still_protected(deployed: Mapping[str, Any], settings: StackSettings, key: FixedSettingKey) -> list[str]:
+    """What removing `key` stops declaring that the deployed state still holds as protected: the replicas' vault
+    and key always, the standby's namespace and releases where the stack protects them (and it had a standby)."""
+    lifted = set(deployed.get(UNPROTECTED) or ())
+    parts = [p for p in _STOPPING[key] if p == "replicas" or (settings.protect and deployed.get("disasterRecovery.standby.clusterId"))]
+    return [p for p in parts if p not in lifted]
+
+
+def _stopping_steps(key: FixedSettingKey, deployed: Mapping[str, Any], stack: str) -> str:
+    """Two updates: one that still declares what `key` protects, unprotected; one that removes it."""
+    keys = [k for k in _STOPPING if set(FIXED_SETTINGS[k].replaces) & set(_STOPPING[key]) and deployed.get(k) is not None]
+    allow = "; ".join(f"pulumi config set --path 'allowReplacement[{i}]' {k} --stack {stack}" for i, k in enumerate(keys))
+    return (
+        f"(1) pulumi stack export --stack {stack} --file {stack}-before-{key}.json (a backup); (2) with the section still "
+        f"in the stack file: {allow}; then pulumi up --stack {stack} (it only lifts protect, and warns that the entries "
+        f"did not change); (3) remove the section, keep allowReplacement, pulumi preview --stack {stack} and read every "
+        f"deletion it lists, then pulumi up --stack {stack}; (4) pulumi config rm allowReplacement --stack {stack}"
+    )
 
 
 def _deliberate_steps(key: str, setting: FixedSetting, environment: str, stack: str) -> str:
@@ -219,7 +267,7 @@ def unused_allowances(deployed: Mapping[str, Any], settings: StackSettings) -> l
 
 def verdict(deployed: Mapping[str, Any], settings: StackSettings, stack: str, jwt: Mapping[str, Any] | None = None) -> None:
     """Raise SettingsError for what the deployed state forbids; warn about what it only questions."""
-    problems = refused_changes(deployed, settings, stack) or refused_while_the_standby_catches_up(deployed, jwt, settings, stack)
+    problems = refused_changes(deployed, settings, stack) + refused_while_the_standby_catches_up(deployed, jwt, settings, stack)
     if problems:
         raise SettingsError(stack, problems)
     for key in unused_allowances(deployed, settings):

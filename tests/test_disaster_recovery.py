@@ -332,8 +332,11 @@ def test_after_moving_the_replicas_the_standby_names_no_generation_without_a_rep
     before = production(with_recovery)
     config = with_setting(with_setting(with_recovery, key, value), "allowReplacement", [key])
     if key == "disasterRecovery.region":
-        # The standby cluster lives in the replicas' region: moving them leaves it behind (the recount still shows).
-        config = with_setting(config, "disasterRecovery.standby", None)
+        # The standby cluster lives in the replicas' region: moving them leaves it behind (the recount still shows),
+        # which takes an update that lifts its protection first (components/replacement_guard.py, _STOPPING).
+        allowed = ["disasterRecovery.region", "disasterRecovery.standby.clusterId"]
+        before = production(with_setting(with_recovery, "allowReplacement", allowed), deployed=as_the_engine_hands_them(before))
+        config = with_setting(with_setting(config, "disasterRecovery.standby", None), "allowReplacement", allowed)
     after = production(config, deployed=as_the_engine_hands_them(before))
     deployed_next = before.exports["jwtRotation"].value["next"]
     old_target = {s.inputs["secretName"] for s in before.of_type(SECRET)
@@ -365,8 +368,19 @@ def test_turning_recovery_off_on_a_deployed_stack_is_refused_before_anything(wit
     assert "turning disasterRecovery off deletes the replicas' vault and key" in message
     assert "To keep the deployed value: put the disasterRecovery section back." in message
     assert "pulumi config set --path 'allowReplacement[0]' disasterRecovery.region --stack production" in message
-    # Allowed on purpose for one update, it goes through.
-    production(with_setting(without_recovery, "allowReplacement", ["disasterRecovery.region"]), deployed=deployed)
+    # Allowed on purpose in one update, still refused: the update would stop declaring the replicas' vault and key
+    # and the standby's namespace and releases, which the state holds as protected, and the engine deletes those
+    # with the flag their state holds (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply), after the
+    # other steps. (Reviewer rv5.)
+    allowed = ["disasterRecovery.region", "disasterRecovery.standby.clusterId"]
+    with pytest.raises(SettingsError) as refused:
+        production(with_setting(without_recovery, "allowReplacement", allowed), deployed=deployed)
+    assert "still protected replicas and standby, which this one no longer declares" in str(refused.value)
+    # In two updates, as the message says: the first lifts protect, the second stops declaring nothing protected.
+    lifted = production(with_setting(with_recovery, "allowReplacement", allowed), deployed=deployed)
+    off = production(with_setting(without_recovery, "allowReplacement", allowed), deployed=as_the_engine_hands_them(lifted))
+    declared = {r.urn for r in off.registrations}
+    assert [r.name for r in lifted.registrations if r.protect and r.urn not in declared] == []
 
 
 def test_the_pack_refuses_production_without_replication_where_the_authority_records_its_standby(without_recovery):

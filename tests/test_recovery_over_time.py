@@ -155,7 +155,12 @@ def test_the_replicas_target_waits_while_the_standby_signs_with_an_unpublished_g
     message = str(refused.value)
     assert f"ecommerce-kms-vault:{key} = " in message and f"still signs with JWT generation {rotation['replicatedFrom']}" in message
     assert f"Keep {key} until the JWT rotation due {rotation['nextDue']} has run" in message
-    rotated = production(catching_up.config, today=date.fromisoformat(rotation["nextDue"]), deployed=as_the_engine_hands_them(catching_up))
+    # The rotation's update also lifts what turning recovery off stops declaring (replacement_guard._STOPPING).
+    lift = ["disasterRecovery.region", "disasterRecovery.standby.clusterId"] if change == "turned off" else []
+    if lift:
+        again = with_setting(again, "allowReplacement", lift)
+    rotated = production(with_setting(catching_up.config, "allowReplacement", lift), today=date.fromisoformat(rotation["nextDue"]),
+                         deployed=as_the_engine_hands_them(catching_up))
     assert rotated.exports["jwtRotation"].value["signing"] == rotation["signing"] + 1
     after = production(again, today=date.fromisoformat(rotation["nextDue"]), deployed=as_the_engine_hands_them(rotated))
     touched = {name: inputs for name, inputs in updates_sent(rotated, after).items() if name in held_by_pods(rotated)}
@@ -170,9 +175,10 @@ def test_the_pack_passes_the_updates_after_recovery_is_turned_off_on_purpose(wit
     until those generations are rotated out (which only updates it refuses could do). (Reviewer rv1.)"""
     import json
 
-    first = production(with_recovery)
-    off = production(with_setting(without_recovery, "allowReplacement", ["disasterRecovery.region"]),
-                     deployed=as_the_engine_hands_them(first))
+    allowed = ["disasterRecovery.region", "disasterRecovery.standby.clusterId"]
+    first = production(with_setting(with_recovery, "allowReplacement", allowed),
+                       deployed=as_the_engine_hands_them(production(with_recovery)))
+    off = production(with_setting(without_recovery, "allowReplacement", allowed), deployed=as_the_engine_hands_them(first))
     authority = json.loads(authority_for(with_recovery, "production").read_text())
     for entry in authority.values():
         entry["environments"]["production"].pop("standbyClusterId", None)
@@ -358,9 +364,10 @@ def test_an_update_after_moving_the_replicas_on_purpose_passes_in_any_order(with
     every other secret gets the new one (the standby cluster, left in the old region, is dropped). The engine builds
     AnalyzeStack's resources by ranging over a sync.Map (step_generator.go, AnalyzeResources), so the order is
     unspecified: the verdict must not depend on which secret comes first. (Reviewer rv2.)"""
-    before = production(with_recovery)
-    config = with_setting(with_setting(with_recovery, "disasterRecovery.region", "eu-paris-1"), "allowReplacement",
-                          ["disasterRecovery.region"])
+    # The standby, left in the old region, is dropped: an update lifting its protection comes first.
+    allowed = ["disasterRecovery.region", "disasterRecovery.standby.clusterId"]
+    before = production(with_setting(with_recovery, "allowReplacement", allowed), deployed=as_the_engine_hands_them(production(with_recovery)))
+    config = with_setting(with_setting(with_recovery, "disasterRecovery.region", "eu-paris-1"), "allowReplacement", allowed)
     config = with_setting(config, "disasterRecovery.standby", None)
     after = production(config, deployed=as_the_engine_hands_them(before))
     handed = handed_to_the_pack(before, after)
