@@ -196,6 +196,9 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
         # and carries on with the others (pulumi/pulumi pkg/resource/deploy/step.go deleteProtectedError).
         stops_replicating = now is None and key == _RECOVERY_ON
         stopping = now is None and key in _STOPPING
+        # Turning recovery off removes the standby too: one problem, under disasterRecovery.region (_STOPPING).
+        if stopping and key != _RECOVERY_ON and current[_RECOVERY_ON] is None:
+            continue
         if before is None or (now is None and not stopping) or before == now:
             continue
         still_protected = _still_protected(deployed, settings, key) if stopping else []

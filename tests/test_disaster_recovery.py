@@ -422,3 +422,16 @@ def test_every_update_warns_while_the_standby_signs_with_a_generation_the_primar
     caplog.clear()
     production(with_recovery)
     assert not [r for r in caplog.records if "standby cluster signs" in r.getMessage()]
+
+
+def test_turning_recovery_off_is_one_problem_naming_both_steps(with_recovery, without_recovery):
+    """Turning disasterRecovery off on a deployed production stack (with a standby) is reported once, under
+    disasterRecovery.region, and its deliberate steps lift the protection of both the replicas and the standby
+    before anything stops being declared."""
+    deployed = as_the_engine_hands_them(production(with_recovery))
+    with pytest.raises(SettingsError) as refused:
+        production(without_recovery, deployed=deployed)
+    assert refused.value.problems and len(refused.value.problems) == 1
+    [message] = refused.value.problems
+    assert "pulumi config set --path 'allowReplacement[0]' disasterRecovery.region --stack production; " \
+           "pulumi config set --path 'allowReplacement[1]' disasterRecovery.standby.clusterId --stack production" in message
