@@ -30,8 +30,12 @@ pulumi.export("namespace", environment_vault.namespace)
 pulumi.export("kubernetesSecrets", environment_vault.kubernetes_secrets)
 pulumi.export("reloadAnnotations", environment_vault.reload_annotations)
 pulumi.export("notificationTopicId", environment_vault.notification_topic_id)
-# Read back by the next update's replacement guard.
-pulumi.export(FIXED_OUTPUT, fixed_values(settings))
+# Read back by the next update's replacement guard. Recorded only once every sync object and the replicas' vault
+# and key have had their step (the rotation output waits for the ExternalSecrets, which wait for their namespace
+# and releases): a failed update must not record as unprotected what it never got to unprotect.
+pulumi.export(FIXED_OUTPUT, pulumi.Output.all(
+    environment_vault.jwt_rotation, environment_vault.recovery_vault_id, environment_vault.recovery_key_id
+).apply(lambda _: fixed_values(settings)))
 # The rotation clock: the next update reads which key version and JWT generation are current and
 # since when; the scheduled workflow compares nextDue with the calendar (overdue is an alarm).
 pulumi.export(KEY_OUTPUT, environment_vault.key_rotation)

@@ -138,7 +138,7 @@ def fixed_values(settings: StackSettings) -> dict[str, Any]:
         "kubernetes.operatorNamespace": k.operator_namespace if k.install_operator else None,
         **_recovery_values(settings),
         # Not a setting: what this update declared unprotected, so that the next may stop declaring it.
-        UNPROTECTED: sorted(unprotected(settings)),
+        UNPROTECTED: sorted(declared_unprotected(settings)),
     }
 
 
@@ -176,6 +176,13 @@ _RECOVERY_OFF: Final = (
 def unprotected(settings: StackSettings) -> set[Replaced]:
     """What this update may replace, because the stack file allows it for a fixed setting."""
     return {part for key in settings.allow_replacement for part in FIXED_SETTINGS[key].replaces}
+
+
+def declared_unprotected(settings: StackSettings) -> set[Replaced]:
+    """Of the parts whose removal `_STOPPING` guards, what this update declares unprotected: what allowReplacement
+    lifts, and the standby's namespace and releases of a stack that protects nothing (`protect: false`); the
+    replicas' vault and key are protected whatever `protect` says (components/environment_vault.py)."""
+    return unprotected(settings) | (set() if settings.protect else {"standby"})
 
 
 def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack: str) -> list[str]:
@@ -233,7 +240,9 @@ def _still_protected(deployed: Mapping[str, Any], settings: StackSettings, key: 
     """What removing `key` stops declaring that the deployed state still holds as protected: the replicas' vault
     and key always, the standby's namespace and releases where the stack protects them (and it had a standby)."""
     lifted = set(deployed.get(UNPROTECTED) or ())
-    parts = [p for p in _STOPPING[key] if p == "replicas" or (settings.protect and deployed.get("disasterRecovery.standby.clusterId"))]
+    # Read from the deployed state only: the engine deletes with the flag the last update left there, whatever
+    # this update's settings say (a `protect: false` in the same update lifts nothing it no longer declares).
+    parts = [p for p in _STOPPING[key] if p == "replicas" or deployed.get("disasterRecovery.standby.clusterId")]
     return [p for p in parts if p not in lifted]
 
 
@@ -244,8 +253,13 @@ def _stopping_steps(key: FixedSettingKey, deployed: Mapping[str, Any], stack: st
     return (
         f"(1) pulumi stack export --stack {stack} --file {stack}-before-{key}.json (a backup); (2) with the section still "
         f"in the stack file: {allow}; then pulumi up --stack {stack} (it only lifts protect, and warns that the entries "
-        f"did not change); (3) remove the section, keep allowReplacement, pulumi preview --stack {stack} and read every "
-        f"deletion it lists, then pulumi up --stack {stack}; (4) pulumi config rm allowReplacement --stack {stack}"
+        f"did not change); (3) remove the section, keep allowReplacement"
+        + (", and in the same reviewed change remove the environment's standbyClusterId from every copy in "
+           "policy/config.json (the policy pack refuses a stack without replication whose standby it records)"
+           if key == _RECOVERY_ON else "")
+        + f", pulumi preview --stack {stack} and read every deletion it lists, then pulumi up --stack {stack}; "
+        f"(4) pulumi config rm allowReplacement --stack {stack}" + ("; then the IAM administrators remove disasterRecovery "
+        "from the IAM program's stack file and apply it" if key == _RECOVERY_ON else "")
     )
 
 
