@@ -152,8 +152,7 @@ class EnvironmentVault(pulumi.ComponentResource):
                 pulumi.log.warn(
                     f"{env}: the standby cluster signs with JWT generation {generations.standby_signing}, not the "
                     f"primary's {generations.signing}, which has no replica in the vault the standby reads: a failover "
-                    "refuses the tokens signed "
-                    f"before it, until the primary signs with generation {first}, "
+                    f"refuses the tokens signed before it, until the primary signs with generation {first}, "
                     f"{first - generations.signing} rotation(s) from now "
                     + (f"(the next is due {due}; docs/disaster-recovery.md)" if due else
                        "(JWT rotation is switched off: secrets.jwtRotation.automatic; docs/disaster-recovery.md)")

@@ -208,7 +208,7 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
             continue
         if before is None or (now is None and not stopping) or before == now:
             continue
-        still_protected = _still_protected(deployed, settings, key) if stopping else []
+        still_protected = _still_protected(deployed, key) if stopping else []
         if key in settings.allow_replacement and not still_protected:
             continue
         steps = _deliberate_steps(key, setting, settings.environment, stack)
@@ -236,7 +236,7 @@ def refused_changes(deployed: Mapping[str, Any], settings: StackSettings, stack:
     return problems
 
 
-def _still_protected(deployed: Mapping[str, Any], settings: StackSettings, key: FixedSettingKey) -> list[str]:
+def _still_protected(deployed: Mapping[str, Any], key: FixedSettingKey) -> list[str]:
     """What removing `key` stops declaring that the deployed state still holds as protected: the replicas' vault
     and key always, the standby's namespace and releases where the stack protects them (and it had a standby)."""
     lifted = set(deployed.get(UNPROTECTED) or ())
@@ -343,11 +343,10 @@ def refused_while_the_standby_catches_up(
     if not jwt or jwt.get("replicatedFrom") is None or jwt.get("next") is None:
         return []
     first, published = int(jwt["replicatedFrom"]), int(jwt["next"])
-    current = fixed_values(settings)
-    changed = [key for key in _REPLICA_TARGET if deployed.get(key) not in (None, current[key])]
+    changed = _moved_replica_settings(deployed, settings)
     if first <= published or not changed:
         return []
-    key = changed[0]
+    key, current = changed[0], fixed_values(settings)
     if jwt.get("nextDue"):
         wait = (f"until the JWT rotation due {jwt['nextDue']} has run, or rotate once early: pulumi config set --path "
                 f"'secrets.jwtRotation.intervalDays' <days since {jwt.get('since')}, at least 1> --stack {stack} for one update")
@@ -371,6 +370,11 @@ def _replicas_moved(deployed: Mapping[str, Any], settings: StackSettings) -> boo
     count on every update, and the standby would never sign with the primary's generation. (An update that
     moved the replicas and failed records nothing: run it again rather than putting the old value back, as the
     deliberate steps say.)"""
+    return bool(_moved_replica_settings(deployed, settings))
+
+
+def _moved_replica_settings(deployed: Mapping[str, Any], settings: StackSettings) -> list[FixedSettingKey]:
+    """The replicas' target settings (region, vault type) whose value differs from the deployed one; turned off, both."""
     current = fixed_values(settings)
-    return any(deployed.get(key) not in (None, current[key]) for key in _REPLICA_TARGET)
+    return [key for key in _REPLICA_TARGET if deployed.get(key) not in (None, current[key])]
 

@@ -116,14 +116,18 @@ def _own(run: ProgramRun, type_: str) -> Registration:
     return found
 
 
+def _targets(secret: Registration) -> list[dict[str, Any]]:
+    """The regions, vaults and keys a secret replicates to (none without disaster recovery)."""
+    return list((secret.plain_inputs.get("replicationConfig") or {}).get("replicationTargets") or ())
+
+
 def _recovery(run: ProgramRun) -> str:
     """Where the secrets are replicated, and who syncs the replicas there."""
     own = _own(run, "oci:Kms/key:Key")
     replicas = [r for r in run.of_type("oci:Kms/key:Key") if r is not own]
     if not replicas:
         return "off"
-    [target] = {t["targetRegion"] for s in run.of_type("oci:Vault/secret:Secret")
-                for t in s.plain_inputs["replicationConfig"]["replicationTargets"]}
+    [target] = {t["targetRegion"] for s in run.of_type("oci:Vault/secret:Secret") for t in _targets(s)}
     shape = replicas[0].inputs["keyShape"]
     standby = len(run.of_type("kubernetes:external-secrets.io/v1:SecretStore")) > 1
     return (f"every secret replicated to {target} (own vault, {shape['algorithm']}-{int(shape['length']) * 8} key)"
@@ -251,8 +255,7 @@ def _overview(runs: list[ProgramRun], matrix: AccessMatrix) -> str:
         key = _own(run, "oci:Kms/key:Key")
         count = len(run.of_type("oci:Vault/secret:Secret"))
         # Those this plan gives a replica (all of them on a stack replicating from its first deployment).
-        replicas = sum(bool((s.plain_inputs.get("replicationConfig") or {}).get("replicationTargets"))
-                       for s in run.of_type("oci:Vault/secret:Secret"))
+        replicas = sum(bool(_targets(s)) for s in run.of_type("oci:Vault/secret:Secret"))
         recovery = _recovery(run)
         shape = key.inputs["keyShape"]
         lines += [

@@ -21,7 +21,9 @@ from offline.harness import ProgramRun, run_program, stack_file_config
 from offline.replacements import KEY, SECRET, VAULT
 from tests.conftest import PINNED_TODAY
 from tests.test_rotation import as_the_engine_hands_them, generation_of
-from tests.test_replacements import RECOVERY_KEYS, authority_for, deployed_outputs, lost, updated_generations, with_setting
+from tests.test_replacements import (
+    RECOVERY_KEYS, authority_for, changed_inputs, deployed_outputs, left_protected, lost, updated_generations, with_setting,
+)
 
 P = f"{PROJECT}:"
 KEY_VERSION = "oci:Kms/keyVersion:KeyVersion"
@@ -153,12 +155,6 @@ def test_the_standby_cluster_syncs_the_replicas_in_the_same_namespace(stack_runs
         assert jwt_keys(standby) == {"JWT_SECRET": jwt_keys(primary)["JWT_SECRET_NEXT"], "JWT_SECRET_NEXT": jwt_keys(primary)["JWT_SECRET_NEXT"]}
     rotation = run.exports["jwtRotation"].value
     assert rotation["replicatedFrom"] == rotation["signing"] + 1
-
-
-def changed_inputs(before, after) -> set[str]:
-    """The inputs `after` sends in an update of the resource `before` declared (its ignore_changes left out)."""
-    return {k for k in before.inputs.keys() | after.inputs.keys()
-            if before.plain_inputs.get(k) != after.plain_inputs.get(k) and k not in after.ignore_changes}
 
 
 def test_turning_recovery_on_for_a_deployed_stack_replaces_and_deletes_nothing(without_recovery, with_recovery):
@@ -379,8 +375,7 @@ def test_turning_recovery_off_on_a_deployed_stack_is_refused_before_anything(wit
     # In two updates, as the message says: the first lifts protect, the second stops declaring nothing protected.
     lifted = production(with_setting(with_recovery, "allowReplacement", allowed), deployed=deployed)
     off = production(with_setting(without_recovery, "allowReplacement", allowed), deployed=as_the_engine_hands_them(lifted))
-    declared = {r.urn for r in off.registrations}
-    assert [r.name for r in lifted.registrations if r.protect and r.urn not in declared] == []
+    assert left_protected(lifted, off) == []
 
 
 def test_the_pack_refuses_production_without_replication_where_the_authority_records_its_standby(without_recovery):

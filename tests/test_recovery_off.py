@@ -14,14 +14,8 @@ import pytest
 from components.settings_errors import SettingsError
 from offline.harness import ProgramRun
 from tests.test_disaster_recovery import production, with_recovery, without_recovery  # noqa: F401 (fixtures)
-from tests.test_replacements import with_setting
+from tests.test_replacements import left_protected, with_setting
 from tests.test_rotation import as_the_engine_hands_them
-
-
-def left_protected(before: ProgramRun, after: ProgramRun) -> list[str]:
-    """What `before` registered with protect that `after` no longer declares: the engine refuses to delete it."""
-    declared = {r.urn for r in after.registrations}
-    return sorted(r.name for r in before.registrations if r.protect and r.urn not in declared)
 
 
 def next_update(before: ProgramRun, config: dict[str, Any]) -> ProgramRun | None:

@@ -24,7 +24,7 @@ from offline.replacements import SECRET, VAULT, at, replace_forcing
 from tests.test_disaster_recovery import EXTERNAL_SECRET, jwt_keys, production, replica_targets
 # The production configs with and without disasterRecovery (one service), as pytest fixtures.
 from tests.test_disaster_recovery import with_recovery, without_recovery  # noqa: F401
-from tests.test_replacements import authority_for, with_setting
+from tests.test_replacements import authority_for, changed_inputs, with_setting
 from tests.test_rotation import as_the_engine_hands_them, generation_of
 
 ROTATION = {"automatic": True, "intervalDays": 30}
@@ -55,8 +55,8 @@ def updates_sent(before: ProgramRun, after: ProgramRun) -> dict[str, set[str]]:
         name = r.inputs["secretName"]
         if ".jwt-secret" not in name or r.urn not in now:
             continue
-        changed = {k for k in r.inputs.keys() | now[r.urn].inputs.keys() if k not in now[r.urn].ignore_changes and (
-            r.plain_inputs.get(k) != now[r.urn].plain_inputs.get(k) or replaced & set(now[r.urn].property_dependencies.get(k, ())))}
+        dependent = {k for k, urns in now[r.urn].property_dependencies.items() if replaced & set(urns) and k not in now[r.urn].ignore_changes}
+        changed = changed_inputs(r, now[r.urn]) | dependent
         if changed:
             sent[name] = changed
     return sent

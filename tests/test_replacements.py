@@ -140,6 +140,19 @@ def staging(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
                        authority=authority_for(config), **kwargs)
 
 
+def changed_inputs(before, after) -> set[str]:
+    """The inputs `after` sends in an update of the resource `before` declared (its ignore_changes left out)."""
+    return {k for k in before.inputs.keys() | after.inputs.keys()
+            if before.plain_inputs.get(k) != after.plain_inputs.get(k) and k not in after.ignore_changes}
+
+
+def left_protected(before: ProgramRun, after: ProgramRun) -> list[str]:
+    """What `before` registered with protect that `after` no longer declares: the engine deletes it with the flag
+    its state holds (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply), so it refuses."""
+    declared = {r.urn for r in after.registrations}
+    return sorted(r.name for r in before.registrations if r.protect and r.urn not in declared)
+
+
 def updated_generations(before: ProgramRun, after: ProgramRun) -> set[tuple[str, str]]:
     """(type, input) of each input `after` changes on a JWT generation both declare, outside ignore_changes:
     any input of a generation pods may sign with (up to the deployed next: a rotation that reached the cluster
@@ -151,9 +164,8 @@ def updated_generations(before: ProgramRun, after: ProgramRun) -> set[tuple[str,
         (r.type, name)
         for r in before.of_type(SECRET)
         if ".jwt-secret" in r.inputs["secretName"] and r.urn in now
-        for name in r.inputs.keys() | now[r.urn].inputs.keys()
-        if r.plain_inputs.get(name) != now[r.urn].plain_inputs.get(name) and name not in now[r.urn].ignore_changes
-        and (generation_of(r.inputs["secretName"]) <= deployed_next or name != "replicationConfig")
+        for name in changed_inputs(r, now[r.urn])
+        if generation_of(r.inputs["secretName"]) <= deployed_next or name != "replicationConfig"
     }
 
 
